@@ -1,0 +1,95 @@
+"""`stateline msg`: read, write and list Nlets-style messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..protocol import KEYS, Message, Reject, format_text, read, read_json, to_json
+
+app = typer.Typer(help="Read and write Nlets-style messages.", no_args_is_help=True)
+console = Console()
+
+JSON_OPTION = typer.Option(False, "--json", help="Answer in JSON, errors included.")
+
+
+def read_stdin() -> str:
+    """All of stdin as text; bytes that are not UTF-8 become U+FFFD instead of a traceback."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin.read()
+    data: bytes = buffer.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def read_any(raw: str) -> Message:
+    """A message from legacy text, or from its JSON form when the input starts with '{'."""
+    return read_json(raw) if raw.lstrip().startswith("{") else read(raw)
+
+
+def _refuse(reject: Reject, as_json: bool) -> None:
+    typer.echo(json.dumps(reject.as_json()) if as_json else reject.text)
+    raise typer.Exit(1)
+
+
+@app.command("parse")
+def parse_command(as_json: bool = JSON_OPTION) -> None:
+    """Read one message (legacy text or JSON) on stdin and print it as JSON.
+
+    A message that breaks the protocol gets its ER reject text and exit status 1.
+    """
+    raw = read_stdin()
+    try:
+        message = read_any(raw)
+    except Reject as reject:
+        _refuse(reject, as_json)
+        return
+    typer.echo(json.dumps(to_json(message), indent=2))
+
+
+@app.command("format")
+def format_command(as_json: bool = JSON_OPTION) -> None:
+    """Read one message in JSON on stdin and print it as legacy text."""
+    raw = read_stdin()
+    try:
+        message = read_json(raw)
+    except Reject as reject:
+        _refuse(reject, as_json)
+        return
+    typer.echo(format_text(message))
+
+
+@app.command("keys")
+def keys_command(as_json: bool = JSON_OPTION) -> None:
+    """List the message keys Stateline handles, with their field sets and destinations."""
+    if as_json:
+        typer.echo(json.dumps([
+            {
+                "key": spec.key,
+                "meaning": spec.meaning,
+                "text": spec.text.value,
+                "field_sets": [list(s) for s in spec.field_sets],
+                "optional": sorted(spec.optional),
+                "destinations": spec.destinations.addressing.value,
+                "most_destinations": spec.destinations.most,
+                "response": spec.response,
+                "group": spec.group,
+            }
+            for spec in KEYS.values()
+        ], indent=2))
+        return
+    table = Table("key", "meaning", "needs one of", "optional", "to", "answer")
+    for spec in KEYS.values():
+        table.add_row(
+            spec.key,
+            spec.meaning,
+            " | ".join("+".join(s) for s in spec.field_sets) or "free text",
+            " ".join(sorted(spec.optional)),
+            f"{spec.destinations.addressing.value} (≤{spec.destinations.most})",
+            spec.response or "",
+        )
+    console.print(table)

@@ -1,0 +1,97 @@
+"""The protocol's one error type: a reject the switch answers with an ER message."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+ORIGINAL_SHOWN = 100
+"""An ER carries the first 100 characters of the offending input."""
+
+
+class RejectCode(Enum):
+    """Nlets-style reject numbers, each with the plain text the ER message opens with."""
+
+    STRUCTURE = "0"
+    HEADER = ".01."
+    NOT_ALLOWED = ".02."
+    NO_TXT = ".03."
+    DOB = ".05."
+    YEAR = ".10."
+    MISSING = ".14."
+    DESTINATION = ".19."
+    FORMAT = ".22."
+
+    @property
+    def title(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    RejectCode.STRUCTURE: "MESSAGE FORMAT/STRUCTURE ERROR",
+    RejectCode.HEADER: "INVALID HEADER INFORMATION",
+    RejectCode.NOT_ALLOWED: "MESSAGE TYPE NOT ALLOWED TO DESTINATION",
+    RejectCode.NO_TXT: "TXT NOT FOUND",
+    RejectCode.DOB: "DOB INVALID OR MISSING",
+    RejectCode.YEAR: "A YEAR FIELD IS INVALID OR MISSING",
+    RejectCode.MISSING: "FIELDS MISSING",
+    RejectCode.DESTINATION: "INVALID DESTINATION ORIS",
+    RejectCode.FORMAT: "INVALID MESSAGE FORMAT - REFER TO {key} MKE OPTIONS BELOW",
+}
+
+
+class Reject(Exception):
+    """A message the network refuses, with the ER code and the lines that explain why.
+
+    Raised anywhere inside the protocol room; turned into an ER message (or a JSON error)
+    once, at the boundary that received the input.
+    """
+
+    def __init__(
+        self,
+        code: RejectCode,
+        *detail: str,
+        key: str = "",
+        original: str = "",
+    ) -> None:
+        self.code = code
+        self.detail: tuple[str, ...] = detail
+        self.key = key
+        self.original = original
+        super().__init__(self.text)
+
+    @property
+    def title(self) -> str:
+        return self.code.title.format(key=self.key or "MESSAGE")
+
+    @property
+    def text(self) -> str:
+        """The ER text: number and title, explanation lines, then the start of the input."""
+        lines = [f"{self.code.value} {self.title}", *self.detail]
+        if self.original:
+            lines.append(shown_original(self.original))
+        return "\n".join(lines)
+
+    def with_context(self, *, key: str = "", original: str = "") -> Reject:
+        """The same reject, with the message key and original input filled in where missing."""
+        return Reject(
+            self.code,
+            *self.detail,
+            key=self.key or key,
+            original=self.original or original,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "error": {
+                "code": self.code.value,
+                "title": self.title,
+                "detail": list(self.detail),
+                "text": self.text,
+            }
+        }
+
+
+def shown_original(raw: str) -> str:
+    """The first characters of an input as an ER quotes them: printable, one line per line."""
+    printable = "".join(ch for ch in raw if ch == "\n" or ch.isprintable())
+    return printable.strip()[:ORIGINAL_SHOWN]

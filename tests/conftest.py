@@ -1,0 +1,45 @@
+"""Shared fixtures, and the gate for tests that need real PostgreSQL or NATS.
+
+Tests marked `postgres` or `nats` run when STATELINE_TEST_POSTGRES_URL or
+STATELINE_TEST_NATS_URL is set (`.ci/run` sets both) and are skipped, with a visible line in the
+report, when it is not.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+SERVICES = {
+    "postgres": "STATELINE_TEST_POSTGRES_URL",
+    "nats": "STATELINE_TEST_NATS_URL",
+}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = []
+    for marker, variable in SERVICES.items():
+        if os.environ.get(variable):
+            lines.append(f"{marker} tests: on ({variable} is set)")
+        else:
+            lines.append(f"{marker} tests: SKIPPED, set {variable} to run them")
+    return lines
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for marker, variable in SERVICES.items():
+        if os.environ.get(variable):
+            continue
+        skip = pytest.mark.skip(reason=f"{variable} is not set")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    missing = [v for v in SERVICES.values() if not os.environ.get(v)]
+    if missing:
+        terminalreporter.write_line(
+            "note: tests needing " + " and ".join(missing) + " were skipped (see README: Tests)"
+        )
