@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import demo, msg
+from .commands import demo, directory, dmv, msg, nation
 
 app = typer.Typer(
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
@@ -12,6 +12,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(msg.app, name="msg")
+app.add_typer(nation.app, name="nation")
+app.add_typer(directory.app, name="directory")
+app.add_typer(dmv.app, name="dmv")
 app.command("demo")(demo.run)
 
 

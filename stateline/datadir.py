@@ -1,0 +1,53 @@
+"""Where a nation's files live inside its data folder; every room finds its files here.
+
+    DIR/nation.toml             what was built: seed, states, residents
+    DIR/nation.db               the agency directory (SQLite)
+    DIR/states/WA/dmv.db        Washington's DMV store (SQLite, WAL)
+    DIR/states/WA/config.toml   Washington's gateway configuration
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA = "./stateline-data"
+DATA_ENV = "STATELINE_DATA"
+
+
+@dataclass(frozen=True, slots=True)
+class DataDir:
+    root: Path
+
+    @classmethod
+    def resolve(cls, given: str | Path | None) -> DataDir:
+        """The folder named on the command line, else $STATELINE_DATA, else ./stateline-data."""
+        return cls(Path(given or os.environ.get(DATA_ENV) or DEFAULT_DATA))
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "nation.toml"
+
+    @property
+    def nation_db(self) -> Path:
+        return self.root / "nation.db"
+
+    def state_dir(self, state: str) -> Path:
+        return self.root / "states" / state.upper()
+
+    def dmv_db(self, state: str) -> Path:
+        return self.state_dir(state) / "dmv.db"
+
+    def dmv_url(self, state: str) -> str:
+        return f"sqlite:///{self.dmv_db(state)}"
+
+    def config(self, state: str) -> Path:
+        return self.state_dir(state) / "config.toml"
+
+    def states(self) -> list[str]:
+        """States that have a folder here, in order."""
+        folder = self.root / "states"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir())
