@@ -18,30 +18,30 @@ ORI_PATTERN = re.compile(r"[A-Z0-9]{9}")
 DESTINATION_PATTERN = re.compile(r"[A-Z0-9]{2}|[A-Z0-9]{9}")
 CONTROL_PATTERN = re.compile(r"[A-Z0-9\-]{1,10}")
 PREFIX_PATTERN = re.compile(r"[A-Z][A-Z0-9]{1,3}")
-VALUE_FORBIDDEN = re.compile(r"[.\x00-\x1f\x7f]")
+VALUE_FORBIDDEN = re.compile(r"[.\x00-\x1f\x7f-\x9f]")
 COUNTER_LIMIT = 100_000
+YEARS = range(1900, 10_000)
+TRAILING = ". \n\t"
+"""Stripped from the end of any text: periods and blanks, in any order."""
 _UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Field:
     """One prefixed data element of a query text, e.g. ``OLN/WDL123456``."""
 
     prefix: str
     value: str
 
-    def __post_init__(self) -> None:
-        prefix, value = self.prefix, self.value
+    def __init__(self, prefix: str, value: str) -> None:
         if PREFIX_PATTERN.fullmatch(prefix) is None:
             prefix = prefix.strip().upper()
             if PREFIX_PATTERN.fullmatch(prefix) is None:
                 raise Reject(RejectCode.FORMAT, f"FIELD PREFIX {prefix or '(EMPTY)'} IS NOT VALID")
-            object.__setattr__(self, "prefix", prefix)
         if VALUE_FORBIDDEN.search(value):
             raise Reject(RejectCode.FORMAT, f"FIELD {prefix} HAS A PERIOD OR CONTROL CHARACTER")
-        canonical = value.strip().upper()
-        if canonical != value:
-            object.__setattr__(self, "value", canonical)
+        _set(self, "prefix", prefix)
+        _set(self, "value", value.strip().upper())
 
     def __str__(self) -> str:
         return f"{self.prefix}/{self.value}"
@@ -57,6 +57,8 @@ class Stamp:
     def __post_init__(self) -> None:
         if not 0 <= self.counter < COUNTER_LIMIT:
             raise Reject(RejectCode.HEADER, f"COUNTER {self.counter} OUT OF RANGE")
+        if self.at.year not in YEARS:
+            raise Reject(RejectCode.HEADER, f"YEAR {self.at.year} IS NOT A SWITCH TIME")
         object.__setattr__(self, "at", self.at.replace(second=0, microsecond=0, tzinfo=None))
 
 
@@ -75,7 +77,7 @@ class OutputHeader:
         object.__setattr__(self, "receiving_ori", ori)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Message:
     """A message as agencies, the switch and state gateways exchange it.
 
@@ -86,57 +88,46 @@ class Message:
 
     key: str
     sender: str
-    destinations: tuple[str, ...] = ()
-    control: str | None = None
-    fields: tuple[Field, ...] = ()
-    body: str | None = None
-    header: OutputHeader | None = None
+    destinations: tuple[str, ...]
+    control: str | None
+    fields: tuple[Field, ...]
+    body: str | None
+    header: OutputHeader | None
 
-    def __post_init__(self) -> None:
-        _settle(self, "key", KEY_PATTERN, RejectCode.HEADER, "MESSAGE KEY {} IS NOT VALID")
-        _settle(self, "sender", ORI_PATTERN, RejectCode.HEADER,
-                "SENDING ORI {} IS NOT 9 CHARACTERS")
-        destinations = self.destinations
-        if not isinstance(destinations, tuple) or not all(
-            DESTINATION_PATTERN.fullmatch(d) for d in destinations
-        ):
-            destinations = tuple(_destination(d) for d in destinations)
-            object.__setattr__(self, "destinations", destinations)
-        if self.header is None and not destinations:
+    def __init__(
+        self,
+        key: str,
+        sender: str,
+        destinations: tuple[str, ...] = (),
+        control: str | None = None,
+        fields: tuple[Field, ...] = (),
+        body: str | None = None,
+        header: OutputHeader | None = None,
+    ) -> None:
+        key = _canonical(key, KEY_PATTERN, RejectCode.HEADER, "MESSAGE KEY {} IS NOT VALID")
+        sender = _canonical(sender, ORI_PATTERN, RejectCode.HEADER,
+                            "SENDING ORI {} IS NOT 9 CHARACTERS")
+        if not isinstance(destinations, tuple):
+            destinations = tuple(destinations)
+        for destination in destinations:
+            if DESTINATION_PATTERN.fullmatch(destination) is None:
+                destinations = tuple(_destination(d) for d in destinations)
+                break
+        if header is None and not destinations:
             raise Reject(RejectCode.DESTINATION, "NO DESTINATION GIVEN")
-        if self.header is not None and destinations:
+        if header is not None and destinations:
             raise Reject(RejectCode.HEADER, "A DELIVERED MESSAGE IS ADDRESSED BY ITS HEADER")
-        if self.control is not None:
-            _settle(self, "control", CONTROL_PATTERN, RejectCode.HEADER,
-                    "CONTROL FIELD {} MUST BE 1-10 LETTERS OR DIGITS")
-        self._settle_text()
-
-    def _settle_text(self) -> None:
-        """Keep fields or a body, as the key's text kind says; unknown keys prefer fields."""
-        if self.body is not None and self.fields:
-            raise Reject(RejectCode.STRUCTURE, "A MESSAGE CARRIES FIELDS OR A FREE TEXT, NOT BOTH")
-        spec = spec_for(self.key)
-        body = self.body
-        fields = self.fields if isinstance(self.fields, tuple) else tuple(self.fields)
-        if spec is not None and spec.text is TextKind.FIELDS and not body:
-            if body is not None or fields is not self.fields:
-                object.__setattr__(self, "fields", fields)
-                object.__setattr__(self, "body", None)
-            return
-        if spec is not None and spec.text is TextKind.FREE:
-            if fields:
-                raise Reject(RejectCode.STRUCTURE, f"{self.key} CARRIES FREE TEXT, NOT FIELDS")
-            body = normalise_body(body or "")
-        elif spec is not None:
-            fields, body = (read_fields(body) if body else fields), None
-        elif body is not None:
-            text = body
-            try:
-                fields, body = read_fields(text), None
-            except Reject:
-                body = normalise_body(text)
-        object.__setattr__(self, "fields", fields)
-        object.__setattr__(self, "body", body)
+        if control is not None:
+            control = _canonical(control, CONTROL_PATTERN, RejectCode.HEADER,
+                                 "CONTROL FIELD {} MUST BE 1-10 LETTERS OR DIGITS")
+        fields, body = _settle_text(key, tuple(fields), body)
+        _set(self, "key", key)
+        _set(self, "sender", sender)
+        _set(self, "destinations", destinations)
+        _set(self, "control", control)
+        _set(self, "fields", fields)
+        _set(self, "body", body)
+        _set(self, "header", header)
 
     def values(self, prefix: str) -> list[str]:
         """Every value sent under a prefix, in order."""
@@ -154,16 +145,39 @@ class Message:
         return [f.prefix for f in self.fields]
 
 
-def _settle(message: Message, name: str, pattern: re.Pattern[str], code: RejectCode,
-            problem: str) -> None:
-    """Upper-case and trim one header value in place, or reject it."""
-    value = getattr(message, name)
+_set = object.__setattr__
+"""How a frozen value sets its attributes, once, inside its own constructor."""
+
+
+def _canonical(value: str, pattern: re.Pattern[str], code: RejectCode, problem: str) -> str:
+    """A header value upper-cased and trimmed, or a reject naming it."""
     if pattern.fullmatch(value):
-        return
+        return value
     value = value.strip().upper()
     if not pattern.fullmatch(value):
         raise Reject(code, problem.format(value or "(EMPTY)"))
-    object.__setattr__(message, name, value)
+    return value
+
+
+def _settle_text(
+    key: str, fields: tuple[Field, ...], body: str | None
+) -> tuple[tuple[Field, ...], str | None]:
+    """Fields or a body, as the key's text kind says; unknown keys prefer fields."""
+    if body is not None and fields:
+        raise Reject(RejectCode.STRUCTURE, "A MESSAGE CARRIES FIELDS OR A FREE TEXT, NOT BOTH")
+    spec = spec_for(key)
+    if spec is None:
+        if body is None:
+            return fields, None
+        try:
+            return read_fields(body), None
+        except Reject:
+            return (), normalise_body(body)
+    if spec.text is TextKind.FREE:
+        if fields:
+            raise Reject(RejectCode.STRUCTURE, f"{key} CARRIES FREE TEXT, NOT FIELDS")
+        return (), normalise_body(body or "")
+    return (read_fields(body) if body else fields), None
 
 
 def _destination(value: str) -> str:
@@ -193,8 +207,8 @@ def read_fields(text: str) -> tuple[Field, ...]:
 def _known_good_field(prefix: str, value: str) -> Field:
     """A field whose text already passed every check Field makes: skip making them again."""
     item = object.__new__(Field)
-    object.__setattr__(item, "prefix", prefix)
-    object.__setattr__(item, "value", value)
+    _set(item, "prefix", prefix)
+    _set(item, "value", value)
     return item
 
 
@@ -203,4 +217,4 @@ def normalise_body(body: str) -> str:
     text = _UNPRINTABLE.sub("", body.replace("\r\n", "\n").replace("\r", "\n"))
     if " \n" in text or "\t" in text:
         text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return text.strip().rstrip(".").rstrip()
+    return text.strip().rstrip(TRAILING)

@@ -20,7 +20,7 @@ from enum import Enum
 
 from .errors import Reject, RejectCode
 from .keys import spec_for
-from .model import Field, Message, OutputHeader, read_fields
+from .model import TRAILING, Field, Message, OutputHeader, read_fields
 from .places import SWITCH_ORI
 
 WITHHELD = "WITHHELD BY {state} POLICY"
@@ -61,8 +61,8 @@ class Section:
         object.__setattr__(self, "element", self.element.strip().lower())
         if not re.fullmatch(r"[a-z]+", self.element):
             raise Reject(RejectCode.FORMAT, f"ELEMENT {self.element!r} IS NOT A WORD")
-        if self.withheld and self.fields:
-            raise Reject(RejectCode.FORMAT, f"WITHHELD {self.element} CANNOT CARRY FIELDS")
+        if self.withheld == bool(self.fields):
+            raise Reject(RejectCode.FORMAT, f"{self.element} MUST CARRY FIELDS OR BE WITHHELD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,8 @@ class Answer:
         for name in ("policy", "reason", "reference", "note"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, " ".join(value.split()).rstrip(".") or None)
+                words = "".join(ch for ch in value if ch.isprintable() or ch.isspace()).split()
+                object.__setattr__(self, name, " ".join(words).rstrip(TRAILING) or None)
 
 
 _LABELS = ("policy", "reason", "reference", "note")

@@ -24,7 +24,7 @@ import re
 from datetime import datetime
 
 from .errors import Reject, RejectCode
-from .model import Message, OutputHeader, Stamp
+from .model import TRAILING, Message, OutputHeader, Stamp
 
 TXT = "TXT"
 CONTROL_MARK = "*"
@@ -71,7 +71,7 @@ def format_stamp(stamp: Stamp) -> str:
 
 def _clean(raw: str) -> str:
     text = _IGNORED.sub("", raw).replace("\r\n", "\n").replace("\r", "\n")
-    return text.strip().rstrip(".").rstrip()
+    return text.strip().rstrip(TRAILING)
 
 
 def _parse(raw: str) -> Message:
