@@ -11,6 +11,9 @@ import os
 
 import pytest
 
+from stateline.datadir import DataDir
+from stateline.sim.nation import build_nation
+
 SERVICES = {
     "postgres": "STATELINE_TEST_POSTGRES_URL",
     "nats": "STATELINE_TEST_NATS_URL",
@@ -43,3 +46,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "note: tests needing " + " and ".join(missing) + " were skipped (see README: Tests)"
         )
+
+
+@pytest.fixture(scope="session")
+def small_nation(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """A small synthetic nation (WA, OR, NY; 400 residents each) shared by tests that only read."""
+    data = DataDir(tmp_path_factory.mktemp("nation"))
+    build_nation(data, ("WA", "OR", "NY"), residents=400, seed=11, force=True)
+    return data

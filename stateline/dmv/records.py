@@ -1,10 +1,15 @@
-"""A state's motor-vehicle records, and the element-tagged hits its searches return."""
+"""A state's motor-vehicle records, and the element-tagged hits its searches return.
+
+Records are named tuples, not dataclasses: a nation build makes millions of them, a tuple is
+eight times cheaper to make, and it is already the row a database driver takes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from typing import NamedTuple
 
 from ..protocol import Field
 
@@ -23,12 +28,11 @@ ELEMENTS = (
 )
 """Every data element a response can carry, as DESIGN.md names them."""
 
-DRIVER_ELEMENTS = ELEMENTS[:7] + ("history",)
+DRIVER_ELEMENTS = (*ELEMENTS[:7], "history")
 VEHICLE_ELEMENTS = ("vehicle", "registration")
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     """A licence or ID-card holder."""
 
     oln: str
@@ -59,8 +63,7 @@ class Person:
     """Synthetic: always in the never-issued 000 area."""
 
 
-@dataclass(frozen=True, slots=True)
-class Photo:
+class Photo(NamedTuple):
     """A licence photo: a generated abstract portrait, drawn from its seed when asked for."""
 
     oln: str
@@ -68,8 +71,7 @@ class Photo:
     taken: date
 
 
-@dataclass(frozen=True, slots=True)
-class Vehicle:
+class Vehicle(NamedTuple):
     vin: str
     make: str
     model: str
@@ -78,8 +80,7 @@ class Vehicle:
     colour: str
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
+class Registration(NamedTuple):
     plate: str
     plate_type: str
     plate_year: int
@@ -90,8 +91,7 @@ class Registration:
     """LAST,FIRST MIDDLE as a query would carry it."""
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
+class HistoryEvent(NamedTuple):
     """A conviction or a licence withdrawal on a person's driving record."""
 
     oln: str

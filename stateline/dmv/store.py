@@ -77,6 +77,18 @@ class DmvStore(Protocol):
     def sample(self, n: int, seed: int = 0) -> list[Sample]: ...
 
     def counts(self) -> dict[str, int]:
-        """Rows per table: people, photos, vehicles, registrations, history."""
+        """Records on file by kind: people, photos, vehicles, registrations, history."""
 
     def close(self) -> None: ...
+
+
+class StoreError(Exception):
+    """A DMV store cannot be opened or loaded; the message says which and why."""
+
+
+class StoreURLError(StoreError, ValueError):
+    """A store URL names no database Stateline can open."""
+
+
+class LoadError(StoreError):
+    """Records could not be loaded, e.g. two people with one OLN or two vehicles with one VIN."""

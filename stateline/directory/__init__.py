@@ -1,0 +1,70 @@
+"""The directory room: agencies by ORI, their attributes and permissions, and the statistics
+categories they are counted in. It knows nothing of policy or DMV records."""
+
+from .agency import (
+    AGENCY_TYPES,
+    DEPARTMENTS,
+    DHS_IMMIGRATION,
+    PERMISSIONS,
+    Agency,
+    DirectoryError,
+    Level,
+    normalise_ori,
+    to_json,
+)
+from .categories import (
+    CATEGORIES,
+    DEFAULT_RULES,
+    CategoryRule,
+    RuleFileError,
+    RuleTable,
+    category,
+    is_federal_immigration,
+    load_rules,
+    memberships,
+    parse_rules,
+)
+from .csvio import (
+    CsvError,
+    RowError,
+    export_file,
+    format_agencies,
+    read_agencies,
+    read_bytes,
+    read_file,
+)
+from .store import Change, Directory, NoNation, Snapshot, UnknownAgency
+
+__all__ = [
+    "AGENCY_TYPES",
+    "CATEGORIES",
+    "DEFAULT_RULES",
+    "DEPARTMENTS",
+    "DHS_IMMIGRATION",
+    "PERMISSIONS",
+    "Agency",
+    "CategoryRule",
+    "Change",
+    "CsvError",
+    "Directory",
+    "DirectoryError",
+    "Level",
+    "NoNation",
+    "RowError",
+    "RuleFileError",
+    "RuleTable",
+    "Snapshot",
+    "UnknownAgency",
+    "category",
+    "export_file",
+    "format_agencies",
+    "is_federal_immigration",
+    "load_rules",
+    "memberships",
+    "normalise_ori",
+    "parse_rules",
+    "read_agencies",
+    "read_bytes",
+    "read_file",
+    "to_json",
+]
