@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import demo, directory, dmv, msg, nation
+from .commands import demo, directory, dmv, msg, nation, policy
 
 app = typer.Typer(
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
@@ -15,6 +15,7 @@ app.add_typer(msg.app, name="msg")
 app.add_typer(nation.app, name="nation")
 app.add_typer(directory.app, name="directory")
 app.add_typer(dmv.app, name="dmv")
+app.add_typer(policy.app, name="policy")
 app.command("demo")(demo.run)
 
 
