@@ -8,13 +8,16 @@ from typing import Any
 
 from cedarpy import Entities
 
-from ..directory.agency import Agency
+from ..directory.agency import Agency, to_json
 from ..directory.categories import DEFAULT_RULES, RuleTable
 from ..directory.store import Snapshot
 from ..protocol import STATES
 from .schema import ELEMENT_GROUPS, schema
 
 LOCATIONS = ("in-state", "out-of-state")
+AGENCY_ATTRIBUTES = frozenset({"ori", "state", "level", "agency_type", "department", "component",
+                               "criminal_justice", "permissions", "programs"})
+"""The directory attributes the Cedar schema gives an Agency."""
 
 
 def parents(agency: Agency, home: str, rules: RuleTable = DEFAULT_RULES) -> tuple[str, ...]:
@@ -29,17 +32,7 @@ def parents(agency: Agency, home: str, rules: RuleTable = DEFAULT_RULES) -> tupl
 def agency_entity(agency: Agency, home: str, rules: RuleTable = DEFAULT_RULES) -> dict[str, Any]:
     return {
         "uid": {"type": "Agency", "id": agency.ori},
-        "attrs": {
-            "ori": agency.ori,
-            "state": agency.state,
-            "level": agency.level.value,
-            "agency_type": agency.agency_type,
-            "department": agency.department,
-            "component": agency.component,
-            "criminal_justice": agency.criminal_justice,
-            "permissions": sorted(agency.permissions),
-            "programs": sorted(agency.programs),
-        },
+        "attrs": {k: v for k, v in to_json(agency).items() if k in AGENCY_ATTRIBUTES},
         "parents": [{"type": "Category", "id": name} for name in parents(agency, home, rules)],
     }
 

@@ -1,0 +1,157 @@
+"""Policy decisions per second, cold (Cedar) and cached, beside a bare dict lookup.
+
+Targets (issue: state sharing policy in Cedar): cached >= 500,000 decisions/s; a cold Cedar
+decision <= 60 µs median; a policy change in force in a running gateway <= 1 s.
+
+    .venv/bin/python bench/policy.py
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+import cedarpy
+
+from stateline.directory.agency import Agency
+from stateline.directory.store import Snapshot
+from stateline.policy import PolicyEngine, Request, compile_policies
+from stateline.sim.agencies import generate_agencies
+
+AGENCIES = 10_000
+REQUESTS = 4_000
+PRESETS = Path(__file__).resolve().parent.parent / "stateline" / "policy" / "presets"
+KEYS = ("DQ",) * 45 + ("RQ",) * 35 + ("KQ",) * 5 + ("DNQ", "RNQ", "RPQ") * 3 + ("DQG", "RQG")
+
+
+def directory(size: int) -> Snapshot:
+    """The synthetic nation's agencies, with more city police departments up to `size`."""
+    agencies = generate_agencies(seed=1)
+    police = [a for a in agencies if a.agency_type == "PD" and a.level.value == "local"]
+    extra: list[Agency] = []
+    number = 0
+    while len(agencies) + len(extra) < size:
+        model = police[number % len(police)]
+        extra.append(replace(model, ori=f"{model.state}{700 + number // 90:03d}{number % 90:02d}00"))
+        number += 1
+    everyone = {a.ori: a for a in (*agencies, *extra)}
+    return Snapshot(1, MappingProxyType(everyone))
+
+
+def request_mix(snapshot: Snapshot, count: int, seed: int = 1) -> list[Request]:
+    """Mostly local and state police, a fifth federal, as DMV traffic looks."""
+    rng = random.Random(seed)
+    federal = [a.ori for a in snapshot.agencies.values() if a.is_federal]
+    others = [a.ori for a in snapshot.agencies.values() if not a.is_federal]
+    return [
+        Request(rng.choice(federal if rng.random() < 0.2 else others), rng.choice(KEYS),
+                image_requested=rng.random() < 0.3, court_order=rng.random() < 0.01)
+        for _ in range(count)
+    ]
+
+
+def measure(engine: PolicyEngine, requests: list[Request]) -> tuple[float, float, float]:
+    """(median µs per whole decision, median µs per Cedar call, cached decisions/s)."""
+    calls = 0
+    original = cedarpy.is_authorized
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    import stateline.policy.engine as module
+
+    module.is_authorized = counting  # type: ignore[assignment]
+    timings = []
+    per_call = []
+    try:
+        for request in requests:
+            before = calls
+            start = time.perf_counter_ns()
+            engine._decide(request)
+            spent = time.perf_counter_ns() - start
+            timings.append(spent)
+            per_call.append(spent / max(1, calls - before))
+    finally:
+        module.is_authorized = original
+    for request in requests:
+        engine.decide(request)
+    start = time.perf_counter()
+    for _ in range(5):
+        for request in requests:
+            engine.decide(request)
+    cached = 5 * len(requests) / (time.perf_counter() - start)
+    return statistics.median(timings) / 1e3, statistics.median(per_call) / 1e3, cached
+
+
+def bare_dict_rate(requests: list[Request]) -> float:
+    table = {r: r for r in requests}
+    start = time.perf_counter()
+    for _ in range(5):
+        for request in requests:
+            table.get(request)
+    return 5 * len(requests) / (time.perf_counter() - start)
+
+
+def apply_to_effect() -> float | None:
+    """Seconds from `apply` returning to a running LivePolicy deciding by the new text."""
+    try:
+        from stateline.policy.store import LivePolicy, apply  # noqa: PLC0415
+    except ImportError:
+        return None
+    from stateline.datadir import DataDir  # noqa: PLC0415
+    from stateline.sim.nation import build_nation  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        data = DataDir(Path(folder))
+        build_nation(data, ("WA",), residents=10, seed=1)
+        live = LivePolicy(data, "WA")
+        probe = Request("VTICE0900", "DQ")
+        before = live.decide(probe).verdict
+        blocking = (PRESETS / "block-ice.cedar").read_text()
+        apply(data, "WA", blocking, who="bench")
+        start = time.perf_counter()
+        while live.decide(probe).verdict == before and time.perf_counter() - start < 5:
+            time.sleep(0.005)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    snapshot = directory(AGENCIES)
+    requests = request_mix(snapshot, REQUESTS)
+    bare = bare_dict_rate(requests)
+    print(f"{len(snapshot):,} agencies, {len(requests):,} requests (mostly local police, "
+          "a fifth federal)")
+    print(f"{'policy':<44}{'cold µs/decision':>17}{'µs/Cedar call':>15}"
+          f"{'cached/s':>12}{'÷ bare dict':>12}")
+    colds, cacheds = [], []
+    for path in sorted(PRESETS.glob("*.cedar")):
+        engine = PolicyEngine("WA", compile_policies(path.read_text()), snapshot)
+        cold, call, cached = measure(engine, requests)
+        colds.append(call)
+        cacheds.append(cached)
+        print(f"{path.stem:<44}{cold:>17.1f}{call:>15.1f}{cached:>12,.0f}{cached / bare:>12.2f}")
+    print(f"{'bare dict lookup (baseline)':<44}{'':>17}{'':>15}{bare:>12,.0f}{1:>12.2f}")
+    worst_cached = min(cacheds)
+    worst_call = max(colds)
+    print(f"target: cached >= 500,000 decisions/s: {'MET' if worst_cached >= 500_000 else 'NOT MET'}"
+          f" (slowest preset {worst_cached:,.0f}/s)")
+    print(f"target: cold Cedar decision <= 60 µs median: {'MET' if worst_call <= 60 else 'NOT MET'}"
+          f" (slowest preset {worst_call:.1f} µs per call; a whole decision asks Cedar once for"
+          " the query and once per element)")
+    effect = apply_to_effect()
+    if effect is None:
+        print("target: apply-to-effect <= 1 s: not measured (no policy store)")
+    else:
+        print(f"target: apply-to-effect <= 1 s: {'MET' if effect <= 1 else 'NOT MET'} "
+              f"({effect * 1000:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
