@@ -18,10 +18,15 @@ from types import MappingProxyType
 
 import cedarpy
 
+from stateline.datadir import DataDir
 from stateline.directory.agency import Agency
 from stateline.directory.store import Snapshot
 from stateline.policy import PolicyEngine, Request, compile_policies
+from stateline.policy import engine as engine_module
+from stateline.policy.live import LivePolicy
+from stateline.policy.store import apply
 from stateline.sim.agencies import generate_agencies
+from stateline.sim.nation import build_nation
 
 AGENCIES = 10_000
 REQUESTS = 4_000
@@ -37,7 +42,8 @@ def directory(size: int) -> Snapshot:
     number = 0
     while len(agencies) + len(extra) < size:
         model = police[number % len(police)]
-        extra.append(replace(model, ori=f"{model.state}{700 + number // 90:03d}{number % 90:02d}00"))
+        ori = f"{model.state}{700 + number // 90:03d}{number % 90:02d}00"
+        extra.append(replace(model, ori=ori))
         number += 1
     everyone = {a.ori: a for a in (*agencies, *extra)}
     return Snapshot(1, MappingProxyType(everyone))
@@ -55,31 +61,33 @@ def request_mix(snapshot: Snapshot, count: int, seed: int = 1) -> list[Request]:
     ]
 
 
+class _CountingCedar:
+    """Stands in for cedarpy's engine entry point and counts the questions put to it."""
+
+    def __init__(self) -> None:
+        self.questions = 0
+
+    def is_authorized_batch(self, questions: list[object], *args: object) -> list[str]:
+        self.questions += len(questions)
+        return cedarpy._internal.is_authorized_batch(questions, *args)  # type: ignore[arg-type]
+
+
 def measure(engine: PolicyEngine, requests: list[Request]) -> tuple[float, float, float]:
-    """(median µs per whole decision, median µs per Cedar call, cached decisions/s)."""
-    calls = 0
-    original = cedarpy.is_authorized
-
-    def counting(*args: object, **kwargs: object) -> object:
-        nonlocal calls
-        calls += 1
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    import stateline.policy.engine as module
-
-    module.is_authorized = counting  # type: ignore[assignment]
+    """(median µs per whole decision, median µs per Cedar question, cached decisions/s)."""
+    counter = _CountingCedar()
+    engine_module._internal = counter  # type: ignore[assignment]
     timings = []
-    per_call = []
+    per_question = []
     try:
         for request in requests:
-            before = calls
+            before = counter.questions
             start = time.perf_counter_ns()
             engine._decide(request)
             spent = time.perf_counter_ns() - start
             timings.append(spent)
-            per_call.append(spent / max(1, calls - before))
+            per_question.append(spent / max(1, counter.questions - before))
     finally:
-        module.is_authorized = original
+        engine_module._internal = cedarpy._internal
     for request in requests:
         engine.decide(request)
     start = time.perf_counter()
@@ -87,7 +95,7 @@ def measure(engine: PolicyEngine, requests: list[Request]) -> tuple[float, float
         for request in requests:
             engine.decide(request)
     cached = 5 * len(requests) / (time.perf_counter() - start)
-    return statistics.median(timings) / 1e3, statistics.median(per_call) / 1e3, cached
+    return statistics.median(timings) / 1e3, statistics.median(per_question) / 1e3, cached
 
 
 def bare_dict_rate(requests: list[Request]) -> float:
@@ -99,19 +107,13 @@ def bare_dict_rate(requests: list[Request]) -> float:
     return 5 * len(requests) / (time.perf_counter() - start)
 
 
-def apply_to_effect() -> float | None:
-    """Seconds from `apply` returning to a running LivePolicy deciding by the new text."""
-    try:
-        from stateline.policy.store import LivePolicy, apply  # noqa: PLC0415
-    except ImportError:
-        return None
-    from stateline.datadir import DataDir  # noqa: PLC0415
-    from stateline.sim.nation import build_nation  # noqa: PLC0415
-
+def apply_to_effect() -> float:
+    """Seconds from `apply` returning to a running gateway's LivePolicy deciding by it."""
     with tempfile.TemporaryDirectory() as folder:
         data = DataDir(Path(folder))
         build_nation(data, ("WA",), residents=10, seed=1)
         live = LivePolicy(data, "WA")
+        live.__enter__()
         probe = Request("VTICE0900", "DQ")
         before = live.decide(probe).verdict
         blocking = (PRESETS / "block-ice.cedar").read_text()
@@ -119,7 +121,9 @@ def apply_to_effect() -> float | None:
         start = time.perf_counter()
         while live.decide(probe).verdict == before and time.perf_counter() - start < 5:
             time.sleep(0.005)
-        return time.perf_counter() - start
+        spent = time.perf_counter() - start
+        live.close()
+        return spent
 
 
 def main() -> None:
@@ -128,7 +132,7 @@ def main() -> None:
     bare = bare_dict_rate(requests)
     print(f"{len(snapshot):,} agencies, {len(requests):,} requests (mostly local police, "
           "a fifth federal)")
-    print(f"{'policy':<44}{'cold µs/decision':>17}{'µs/Cedar call':>15}"
+    print(f"{'policy':<44}{'cold µs/decision':>17}{'µs/question':>15}"
           f"{'cached/s':>12}{'÷ bare dict':>12}")
     colds, cacheds = [], []
     for path in sorted(PRESETS.glob("*.cedar")):
@@ -140,17 +144,17 @@ def main() -> None:
     print(f"{'bare dict lookup (baseline)':<44}{'':>17}{'':>15}{bare:>12,.0f}{1:>12.2f}")
     worst_cached = min(cacheds)
     worst_call = max(colds)
-    print(f"target: cached >= 500,000 decisions/s: {'MET' if worst_cached >= 500_000 else 'NOT MET'}"
-          f" (slowest preset {worst_cached:,.0f}/s)")
-    print(f"target: cold Cedar decision <= 60 µs median: {'MET' if worst_call <= 60 else 'NOT MET'}"
-          f" (slowest preset {worst_call:.1f} µs per call; a whole decision asks Cedar once for"
-          " the query and once per element)")
+    verdict = "MET" if worst_cached >= 500_000 else "NOT MET"
+    print(f"target: cached >= 500,000 decisions/s: {verdict} (slowest preset "
+          f"{worst_cached:,.0f}/s)")
+    verdict = "MET" if worst_call <= 60 else "NOT MET"
+    print(f"target: cold Cedar decision <= 60 µs median: {verdict} (slowest preset "
+          f"{worst_call:.1f} µs per Cedar question; a whole decision puts the query, its review "
+          "path and each element to Cedar in one batch)")
     effect = apply_to_effect()
-    if effect is None:
-        print("target: apply-to-effect <= 1 s: not measured (no policy store)")
-    else:
-        print(f"target: apply-to-effect <= 1 s: {'MET' if effect <= 1 else 'NOT MET'} "
-              f"({effect * 1000:.0f} ms)")
+    verdict = "MET" if effect <= 1 else "NOT MET"
+    print(f"target: apply-to-effect <= 1 s: {verdict} ({effect * 1000:.0f} ms, a gateway's "
+          "watcher checking every 0.2 s)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import demo, directory, dmv, msg, nation, policy
+from .commands import demo, directory, dmv, msg, nation, policy, policy_state
 
 app = typer.Typer(
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
@@ -16,6 +16,8 @@ app.add_typer(nation.app, name="nation")
 app.add_typer(directory.app, name="directory")
 app.add_typer(dmv.app, name="dmv")
 app.add_typer(policy.app, name="policy")
+app.add_typer(policy_state.orders_app, name="orders")
+app.add_typer(policy_state.attest_app, name="attest")
 app.command("demo")(demo.run)
 
 

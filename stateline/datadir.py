@@ -4,6 +4,8 @@
     DIR/nation.db               the agency directory (SQLite)
     DIR/states/WA/dmv.db        Washington's DMV store (SQLite, WAL)
     DIR/states/WA/config.toml   Washington's gateway configuration
+    DIR/states/WA/policy.cedar  Washington's sharing policy in force (Cedar)
+    DIR/states/WA/state.db      its history of changes, court orders, attestations (SQLite, WAL)
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class DataDir:
 
     def config(self, state: str) -> Path:
         return self.state_dir(state) / "config.toml"
+
+    def policy(self, state: str) -> Path:
+        return self.state_dir(state) / "policy.cedar"
+
+    def policy_lock(self, state: str) -> Path:
+        """Held while a policy is applied, so two applies never interleave."""
+        return self.state_dir(state) / "policy.lock"
+
+    def state_db(self, state: str) -> Path:
+        return self.state_dir(state) / "state.db"
 
     def states(self) -> list[str]:
         """States that have a folder here, in order."""

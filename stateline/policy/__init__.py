@@ -1,6 +1,6 @@
 """State sharing policy in Cedar: checked texts, decisions with reasons, presets, explanations."""
 
-from .engine import Decision, PolicyEngine, Reason, Request, Verdict
+from .engine import Decision, PolicyEngine, Reason, Request, Verdict, policy_version
 from .source import Policy, PolicyError, PolicyProblem, PolicySource, compile_policies
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "Request",
     "Verdict",
     "compile_policies",
+    "policy_version",
 ]

@@ -6,12 +6,13 @@ clear Allow â€” an unknown or inactive agency, an evaluation error, no permit â€
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from cedarpy import AuthzResult, is_authorized
-from cedarpy import Decision as CedarDecision
+from cedarpy import Entities, _internal
 
 from ..directory.agency import DirectoryError, normalise_ori
 from ..directory.categories import DEFAULT_RULES, RuleTable
@@ -82,18 +83,50 @@ class Decision:
         return f"{first.policy}: {first.text}"
 
 
+def policy_version(digest: str, directory_version: int) -> str:
+    """What decisions are cached, audited and reported under: the policy text and directory."""
+    return f"{digest[:16]}.d{directory_version}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One of Cedar's answers: only a clear Allow with no evaluation error counts as allow."""
+
+    allowed: bool
+    reasons: tuple[str, ...]
+    errors: tuple[str, ...]
+
+    @property
+    def clear(self) -> bool:
+        return self.allowed and not self.errors
+
+    @classmethod
+    def read(cls, text: str) -> _Answer:
+        answer = json.loads(text)
+        diagnostics = answer.get("diagnostics", {})
+        return cls(answer.get("decision") == "Allow", tuple(diagnostics.get("reason", ())),
+                   tuple(str(e) for e in diagnostics.get("errors", ())))
+
+
 class PolicyEngine:
     """A state's policy in force at one version, with its decision cache."""
 
     def __init__(self, home: str, source: PolicySource, snapshot: Snapshot,
-                 rules: RuleTable = DEFAULT_RULES) -> None:
+                 rules: RuleTable = DEFAULT_RULES, *, entities: Entities | None = None) -> None:
         self.home = home.upper()
         self.source = source
         self.snapshot = snapshot
-        self.version = f"{source.digest[:16]}.d{snapshot.version}"
-        self._entities = build_entities(snapshot, self.home, rules)
+        self.rules = rules
+        self.version = policy_version(source.digest, snapshot.version)
+        self._entities = entities or build_entities(snapshot, self.home, rules)
         self._resource = {"type": "State", "id": self.home}
+        self._context_keys = referenced_context(source.text)
         self._cache: dict[Request, Decision] = {}
+
+    def with_source(self, source: PolicySource) -> PolicyEngine:
+        """The same directory under another policy text: the entity graph is reused, so a
+        policy change takes effect without rebuilding it."""
+        return PolicyEngine(self.home, source, self.snapshot, self.rules, entities=self._entities)
 
     def decide(self, request: Request) -> Decision:
         """The decision for a request, from the cache when this version has seen it before."""
@@ -115,45 +148,45 @@ class PolicyEngine:
             return self._deny(action, UNKNOWN_AGENCY)
         if not agency.active:
             return self._deny(action, INACTIVE_AGENCY)
-        principal = {"type": "Agency", "id": agency.ori}
-        context = self._context(request, action)
-        asked = self._ask(principal, action, self._resource, context)
-        if asked.diagnostics.errors:
+        group = QUERY_ACTIONS[action]
+        elements = tuple(e for e in GROUP_ELEMENTS[group]
+                         if e != "photo" or request.image_requested)
+        query, review, *releases = self._ask(agency.ori, action, elements, request)
+        if query.errors:
             return self._deny(action, ENGINE_ERROR)
-        if asked.decision == CedarDecision.Allow:
-            released, withheld = self._elements(principal, action, context, request)
-            return Decision(Verdict.ALLOW, action, released, withheld, self._reasons(asked),
-                            self.version)
-        forbidding = self._reasons(asked) or (DEFAULT_DENY,)
-        review = self._ask(principal, "review", self._resource, context)
-        if review.decision == CedarDecision.Allow and not review.diagnostics.errors:
-            released, withheld = self._elements(principal, action, context, request)
+        released = tuple(e for e, r in zip(elements, releases, strict=True) if r.clear)
+        withheld = tuple(e for e, r in zip(elements, releases, strict=True) if not r.clear)
+        if query.clear:
+            return Decision(Verdict.ALLOW, action, released, withheld,
+                            self._reasons(query), self.version)
+        forbidding = self._reasons(query) or (DEFAULT_DENY,)
+        if review.clear:
             return Decision(Verdict.REVIEW, action, released, withheld,
                             forbidding + self._reasons(review), self.version)
         return Decision(Verdict.DENY, action, reasons=forbidding, version=self.version)
 
-    def _elements(self, principal: dict[str, str], action: str, context: dict[str, Any],
-                  request: Request) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        released: list[str] = []
-        withheld: list[str] = []
-        for element in GROUP_ELEMENTS[QUERY_ACTIONS[action]]:
-            if element == "photo" and not request.image_requested:
-                continue
-            answer = self._ask(principal, "release", {"type": "Element", "id": element}, context)
-            clear = answer.decision == CedarDecision.Allow and not answer.diagnostics.errors
-            (released if clear else withheld).append(element)
-        return tuple(released), tuple(withheld)
-
-    def _ask(self, principal: dict[str, str], action: str, resource: dict[str, str],
-             context: dict[str, Any]) -> AuthzResult:
-        return is_authorized(
+    def _ask(self, ori: str, action: str, elements: tuple[str, ...],
+             request: Request) -> list[_Answer]:
+        """The query, its review path and every element's release, in one call to Cedar: one
+        crossing into the engine instead of one per question."""
+        principal = {"type": "Agency", "id": ori}
+        context = json.dumps(self._context(request, action))
+        questions = [
             {"principal": principal, "action": {"type": "Action", "id": action},
-             "resource": resource, "context": context},
-            self.source.policy_set, self._entities,
-        )
+             "resource": self._resource, "context": context},
+            {"principal": principal, "action": {"type": "Action", "id": "review"},
+             "resource": self._resource, "context": context},
+            *({"principal": principal, "action": {"type": "Action", "id": "release"},
+               "resource": {"type": "Element", "id": element}, "context": context}
+              for element in elements),
+        ]
+        answers = _internal.is_authorized_batch(questions, self.source.policy_set,
+                                                self._entities._inner, None, False)
+        return [_Answer.read(answer) for answer in answers]
 
     def _context(self, request: Request, action: str) -> dict[str, Any]:
-        return {
+        """The request context, cut to what the policy reads: Cedar's cost grows with it."""
+        full = {
             "home_state": self.home,
             "message_key": action,
             "reason": request.reason,
@@ -162,10 +195,11 @@ class PolicyEngine:
             "court_order": request.court_order,
             "attested": request.attested,
         }
+        return {k: v for k, v in full.items() if k in self._context_keys}
 
-    def _reasons(self, result: AuthzResult) -> tuple[Reason, ...]:
+    def _reasons(self, answer: _Answer) -> tuple[Reason, ...]:
         found = []
-        for engine_id in result.diagnostics.reasons:
+        for engine_id in answer.reasons:
             policy = self.source.by_engine_id.get(engine_id)
             if policy is not None:
                 found.append(Reason(policy.id, policy.reason))
@@ -173,6 +207,21 @@ class PolicyEngine:
 
     def _deny(self, action: str, reason: Reason) -> Decision:
         return Decision(Verdict.DENY, action, reasons=(reason,), version=self.version)
+
+
+CONTEXT_KEYS = frozenset({"home_state", "message_key", "reason", "multi_state",
+                          "image_requested", "court_order", "attested"})
+_CONTEXT_WORD = re.compile(r"\bcontext\b")
+_CONTEXT_ATTRIBUTE = re.compile(r"\bcontext\s*\.\s*([A-Za-z_]\w*)")
+
+
+def referenced_context(text: str) -> frozenset[str]:
+    """The context attributes a policy text reads as `context.name`. Any other mention of
+    `context` (even in a comment) keeps them all: leaving one out must never change a result."""
+    named = _CONTEXT_ATTRIBUTE.findall(text)
+    if len(named) != len(_CONTEXT_WORD.findall(text)):
+        return CONTEXT_KEYS
+    return frozenset(named) & CONTEXT_KEYS
 
 
 def _canonical(request: Request) -> Request:

@@ -1,5 +1,5 @@
-"""Build a synthetic nation in a data folder: the directory, each chosen state's DMV store and
-its gateway configuration, and a manifest saying what was built."""
+"""Build a synthetic nation in a data folder: the directory, each chosen state's DMV store, its
+gateway configuration and default sharing policy, and a manifest saying what was built."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ..datadir import DataDir
 from ..directory.store import Directory
 from ..dmv import open_store
 from ..dmv.store import Batch
+from ..policy.source import PolicyError
+from ..policy.store import StateError, apply, default_policy
 from ..protocol import STATES
 from .agencies import generate_agencies
 from .residents import generate_residents
@@ -91,9 +93,14 @@ def build_nation(
     tell("directory", 0)
     with Directory.open(data) as directory:
         directory.put_many(agencies)
+    policy = default_policy()
     for state in states:
         data.state_dir(state).mkdir(parents=True, exist_ok=True)
         data.config(state).write_text(state_config(state))
+        try:
+            apply(data, state, policy, who="nation init", note="default policy")
+        except (PolicyError, StateError) as error:
+            raise NationError(f"cannot install {state}'s default policy: {error}") from None
         store = open_store(data.dmv_url(state))
         try:
             store.load(_told(generate_residents(state, residents, seed), state, tell))

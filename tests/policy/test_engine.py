@@ -164,3 +164,12 @@ def test_cached_decisions_are_the_same_object() -> None:
     first = WA.decide(Request("ORPPD0000", "RQ"))
     assert WA.decide(Request("ORPPD0000", "RQ")) is first
     assert WA.decide(Request("orppd0000", "RQ")) is first
+
+
+def test_only_the_context_a_policy_reads_is_sent_to_cedar() -> None:
+    from stateline.policy.engine import CONTEXT_KEYS, referenced_context
+
+    assert referenced_context(POLICY) == {"court_order"}
+    assert referenced_context(POLICY + "\n// the context matters\n") == CONTEXT_KEYS
+    assert referenced_context('forbid (principal, action, resource) when { context has x };') \
+        == CONTEXT_KEYS
