@@ -87,6 +87,8 @@ def test_demo_builds_a_nation_once_and_shows_accepted_and_rejected_queries(
     assert "ICE" in result.stdout
     assert "DQ accepted" in result.stdout
     assert "rejected .05." in result.stdout
+    assert "Who gets what" in result.stdout
+    assert "block-ice" in result.stdout
     again = runner.invoke(app, ["demo", "--data", folder])
     assert "Using the nation" in again.stdout
 

@@ -10,14 +10,26 @@ from rich.table import Table
 
 from ..datadir import DataDir
 from ..directory.categories import category
-from ..directory.store import Directory
+from ..directory.store import Directory, Snapshot
 from ..dmv import open_store
+from ..policy import Decision, PolicyEngine, Request, Verdict
+from ..policy.presets import preset
+from ..policy.store import apply, history, load_source
 from ..protocol import Reject, format_text, read
 from ..sim.nation import NationError, build_nation, read_manifest
 from . import options
 
 DEMO_STATES = ("WA", "OR", "NY", "TX", "AZ")
 DEMO_RESIDENTS = 5_000
+DEMO_POLICIES = {
+    "WA": "block-ice",
+    "OR": "block-dhs-immigration-except-court-order",
+    "NY": "block-ice-review-hsi",
+    "TX": "cj-baseline",
+    "AZ": "block-ice-and-287g",
+}
+"""Each demo state starts from a different preset, so the table shows them side by side."""
+ASKERS = ("ORPPD0000", "AZDPS0000", "VTICE0900", "NYHSI0100", "TXCBP0100", "NYCIS0100")
 
 MALFORMED = (
     "DQ.ORPPD0000.WA.TXT\nNAM/DOE,JANE",
@@ -26,6 +38,39 @@ MALFORMED = (
     "DQG.ORPPD0000.W1.TXT\nOLN/WDL123456",
     "dq.orppd000.wa.txt\r\nOLN/X1.\r\n",
 )
+
+
+def _decisions(folder: DataDir, states: tuple[str, ...], snapshot: Snapshot) -> Table:
+    """A driver query (photo asked for) from each asker to each state, as its policy decides."""
+    engines = {state: PolicyEngine(state, load_source(folder, state), snapshot)
+               for state in states}
+    caption = "; ".join(f"{s}: {_policy_name(folder, s)}" for s in states)
+    table = Table("DQ with photo from", *states, caption=f"Policies in force: {caption}",
+                  title="Who gets what: each state's policy in force, decided by the engine")
+    for ori in ASKERS:
+        agency = snapshot.get(ori)
+        kind = (agency.component or agency.level.value) if agency else "unknown"
+        label = f"{ori} ({kind})"
+        cells = []
+        for state in states:
+            decision = engines[state].decide(Request(ori, "DQ", image_requested=True))
+            cells.append(_cell(decision))
+        table.add_row(label, *cells)
+    return table
+
+
+def _policy_name(folder: DataDir, state: str) -> str:
+    changes = history(folder, state, "policy")
+    return changes[-1].note.removeprefix("preset ") if changes and changes[-1].note else ""
+
+
+def _cell(decision: Decision) -> str:
+    if decision.verdict is Verdict.DENY:
+        return f"[red]denied[/red]\n{decision.policies[0]}"
+    if decision.verdict is Verdict.REVIEW:
+        return f"[yellow]held for review[/yellow]\n{decision.policies[0]}"
+    withheld = ",".join(decision.withheld)
+    return "[green]answered[/green]" + (f"\nwithheld {withheld}" if withheld else "")
 
 
 def run(data: str = options.DATA) -> None:
@@ -38,13 +83,17 @@ def run(data: str = options.DATA) -> None:
     except NationError:
         console.print(f"Building a synthetic nation at {folder.root} ...")
         manifest = build_nation(folder, DEMO_STATES, DEMO_RESIDENTS, seed=1, force=True)
+        for state, name in DEMO_POLICIES.items():
+            apply(folder, state, preset(name).text(), who="demo", note=f"preset {name}")
     with Directory.open(folder, create=False) as directory:
         agencies = directory.agencies()
+        snapshot = directory.snapshot()
     counts = Counter(category(agency, "WA") for agency in agencies)
     table = Table("statistics category (asking WA)", "agencies", title="Agency directory")
     for name, count in counts.most_common():
         table.add_row(name, f"{count:,}")
     console.print(table)
+    console.print(_decisions(folder, manifest.states, snapshot))
 
     store = open_store(folder.dmv_url(manifest.states[0]))
     try:
