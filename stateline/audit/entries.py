@@ -1,0 +1,44 @@
+"""What one audit entry is, and the exact bytes its Merkle leaf commits to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class EntryKind(Enum):
+    """Every kind of event the log records; DESIGN.md "Audit entry" lists them."""
+
+    DECISION = "decision"
+    POLICY_CHANGE = "policy-change"
+    REVIEW = "review"
+    COURT_ORDER = "court-order"
+    LOGIN = "login"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    time_us: int
+    kind: EntryKind
+    body: Mapping[str, Any]
+    leaf: bytes
+
+
+def canonical_json(body: Mapping[str, Any]) -> str:
+    """One spelling per body, so the stored text is exactly what was hashed."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def leaf_data(time_us: int, kind: str, body: str) -> bytes:
+    """The leaf's preimage. The position is not in it: the tree itself fixes each leaf's index.
+
+    LEAF_DATA_SQL must build the same bytes, so verify can stream them straight from SQLite.
+    """
+    return f"{time_us}\n{kind}\n{body}".encode()
+
+
+LEAF_DATA_SQL = "CAST(time_us || char(10) || kind || char(10) || body AS BLOB)"

@@ -1,0 +1,256 @@
+"""A state's append-only audit log of record: SQLite rows as Merkle leaves, signed heads, proofs.
+
+Entries are written in batches inside one durable transaction (WAL, synchronous=FULL), so a
+gateway releases a response only once its entry would survive a power cut. Triggers refuse
+UPDATE and DELETE; anyone who bypasses them is caught by `verify`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import merkle
+from .checkpoint import SignedTreeHead, TreeHead, sign
+from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
+from .merkle import Frontier
+from .verify import VerifyReport, verify_log
+
+Clock = Callable[[], int]
+"""Microseconds since the Unix epoch, UTC."""
+
+
+class LogError(Exception):
+    """A request the log cannot answer: an entry or size it does not hold, or a foreign file."""
+
+
+def _append_only(table: str) -> str:
+    return "\n".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+        for op in ("UPDATE", "DELETE")
+    )
+
+
+_KINDS = ", ".join(f"'{k.value}'" for k in EntryKind)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,
+    time_us INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({_KINDS})),
+    body TEXT NOT NULL,
+    leaf BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS heads (
+    id INTEGER PRIMARY KEY,
+    size INTEGER NOT NULL,
+    time_us INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    key_id BLOB NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tree (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    origin TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    time_us INTEGER NOT NULL,
+    frontier BLOB NOT NULL
+);
+{_append_only("entries")}
+{_append_only("heads")}
+"""
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def pack_frontier(frontier: Frontier) -> bytes:
+    """Hashes only, highest first: the heights are the set bits of the size stored beside them."""
+    return b"".join(node for _, node in frontier.nodes())
+
+
+def unpack_frontier(size: int, blob: bytes) -> Frontier:
+    heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+    if len(blob) != merkle.HASH_SIZE * len(heights):
+        raise LogError(f"stored frontier does not fit a tree of size {size}")
+    step = merkle.HASH_SIZE
+    return Frontier.restore((h, blob[i * step : (i + 1) * step]) for i, h in enumerate(heights))
+
+
+class AuditLog:
+    """One state's log. Single writer; every write is its own IMMEDIATE transaction."""
+
+    def __init__(
+        self, db: sqlite3.Connection, origin: str, key: Ed25519PrivateKey, clock: Clock
+    ) -> None:
+        self._db = db
+        self.origin = origin
+        self._key = key
+        self._clock = clock
+        self._size, self._last_time, self._frontier = 0, 0, Frontier()
+        self._signed_size, self._signed_time = 0, 0
+
+    @classmethod
+    def open(
+        cls, path: Path, origin: str, key: Ed25519PrivateKey, clock: Clock = _now_us
+    ) -> AuditLog:
+        """Open or create the log; reopening reads one row, whatever the log's length."""
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        db.execute("INSERT OR IGNORE INTO tree VALUES (1, ?, 0, 0, ?)", (origin, b""))
+        log = cls(db, origin, key, clock)
+        stored = log._load()
+        if stored != origin:
+            db.close()
+            raise LogError(f"{path} is the log of {stored}, not {origin}")
+        last = db.execute("SELECT size, time_us FROM heads ORDER BY id DESC LIMIT 1").fetchone()
+        if last:
+            log._signed_size, log._signed_time = last
+        return log
+
+    def _load(self) -> str:
+        origin, size, last_time, blob = self._db.execute(
+            "SELECT origin, size, time_us, frontier FROM tree"
+        ).fetchone()
+        if size != self._size or blob != pack_frontier(self._frontier):
+            self._frontier = unpack_frontier(size, blob)
+        self._size, self._last_time = size, last_time
+        return str(origin)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def append_many(self, items: Sequence[tuple[EntryKind | str, Mapping[str, Any]]]) -> list[int]:
+        """Log a batch in one durable transaction (group commit); returns the sequence numbers.
+
+        Times are strictly increasing, so the order of entries is evident from the entries.
+        """
+        if not items:
+            return []
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._load()  # another writer may have appended since we last looked
+            start, last, now = self._size, self._last_time, self._clock()
+            rows, leaves = [], []
+            for seq, (kind, body) in enumerate(items, start):
+                last = max(now, last + 1)
+                name, text = EntryKind(kind).value, canonical_json(body)
+                leaf = merkle.leaf_hash(leaf_data(last, name, text))
+                rows.append((seq, last, name, text, leaf))
+                leaves.append(leaf)
+            frontier = Frontier.restore(self._frontier.nodes())
+            frontier.extend(leaves)
+            db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute(
+                "UPDATE tree SET size = ?, time_us = ?, frontier = ?",
+                (frontier.size, last, pack_frontier(frontier)),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._size, self._last_time, self._frontier = frontier.size, last, frontier
+        return list(range(start, start + len(items)))
+
+    def append(self, kind: EntryKind | str, body: Mapping[str, Any]) -> int:
+        return self.append_many([(kind, body)])[0]
+
+    def head(self) -> TreeHead:
+        """The current, unsigned head; its time is never before the last entry's."""
+        return TreeHead(
+            self.origin, self._size, self._frontier.root(), max(self._clock(), self._last_time)
+        )
+
+    def sign_head(self) -> SignedTreeHead:
+        """Sign and store the current head, committing the log to everything before it."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._load()
+            signed = sign(self.head(), self._key)
+            h = signed.head
+            db.execute(
+                "INSERT INTO heads (size, time_us, root, key_id, signature) VALUES (?,?,?,?,?)",
+                (h.size, h.time_us, h.root, signed.key_id, signed.signature),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._signed_size, self._signed_time = h.size, h.time_us
+        return signed
+
+    def maybe_sign(
+        self, every_entries: int = 1000, every_seconds: float = 5
+    ) -> SignedTreeHead | None:
+        """Sign when enough entries or enough time have gone by since the last head."""
+        fresh = self._size - self._signed_size
+        due = fresh >= every_entries or (
+            fresh > 0 and self._clock() - self._signed_time >= every_seconds * 1_000_000
+        )
+        return self.sign_head() if due else None
+
+    def heads(self) -> list[SignedTreeHead]:
+        rows = self._db.execute(
+            "SELECT size, time_us, root, key_id, signature FROM heads ORDER BY id"
+        )
+        return [
+            SignedTreeHead(TreeHead(self.origin, size, root, t), key_id, sig)
+            for size, t, root, key_id, sig in rows
+        ]
+
+    def entry(self, seq: int) -> AuditEntry:
+        row = self._db.execute(
+            "SELECT time_us, kind, body, leaf FROM entries WHERE seq = ?", (seq,)
+        ).fetchone()
+        if row is None:
+            raise LogError(f"no entry {seq}")
+        t, kind, body, leaf = row
+        return AuditEntry(seq, t, EntryKind(kind), json.loads(body), leaf)
+
+    def _leaves(self, size: int | None) -> list[bytes]:
+        size = self._size if size is None else size
+        if not 0 <= size <= self._size:
+            raise LogError(f"the log holds {self._size} entries, not {size}")
+        rows = self._db.execute("SELECT leaf FROM entries WHERE seq < ? ORDER BY seq", (size,))
+        return [leaf for (leaf,) in rows]
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the tree at an earlier size, to check a proof against an old head."""
+        return self._frontier.root() if size is None else merkle.root(self._leaves(size))
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        leaves = self._leaves(size)
+        if not 0 <= seq < len(leaves):
+            raise LogError(f"entry {seq} is not in a tree of size {len(leaves)}")
+        return merkle.inclusion_proof(leaves, seq)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        leaves = self._leaves(size2)
+        if not 0 <= size1 <= len(leaves):
+            raise LogError(f"size {size1} is not a prefix of size {len(leaves)}")
+        return merkle.consistency_proof(leaves, size1)
+
+    def verify(self, public_key: Ed25519PublicKey) -> VerifyReport:
+        """Recompute every leaf, the tree, and every signed head from what is stored."""
+        return verify_log(self._db, self.origin, public_key)
