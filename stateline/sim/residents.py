@@ -7,6 +7,8 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from operator import mul
 from typing import TypeVar
 
 from ..dmv.records import Credential, HistoryEvent, Person, Photo, Registration, Vehicle
@@ -27,6 +29,7 @@ BATCH_SIZE = 5_000
 TODAY = date(2026, 11, 1)
 """Records are as of this day, so a nation is the same whenever it is built."""
 
+_DIGITS = "0123456789"
 _ALNUM = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
@@ -96,6 +99,8 @@ _VIN_YEARS = "ABCDEFGHJKLMNPRSTVWXY123456789"
 
 def encode(number: int, fmt: NumberFormat) -> str:
     """A number written in a format's alphabet, padded to its width, after its head."""
+    if fmt.alphabet == _DIGITS:
+        return f"{fmt.head}{number:0{fmt.width}d}"
     base = len(fmt.alphabet)
     chars = []
     for _ in range(fmt.width):
@@ -106,10 +111,16 @@ def encode(number: int, fmt: NumberFormat) -> str:
 
 def scramble(index: int, space: int, salt: int) -> int:
     """A bijection on range(space): distinct indexes give distinct, unordered-looking numbers."""
+    return (index * _multiplier(space) + salt) % space
+
+
+@cache
+def _multiplier(space: int) -> int:
+    """An odd number near space/φ sharing no factor with space, so scramble is one-to-one."""
     multiplier = int(space * 0.6180339887) | 1
     while _gcd(multiplier, space) != 1:
         multiplier += 2
-    return (index * multiplier + salt) % space
+    return multiplier
 
 
 def _gcd(a: int, b: int) -> int:
@@ -121,7 +132,7 @@ def _gcd(a: int, b: int) -> int:
 def vin_check_digit(vin16: str) -> str:
     """The ninth VIN character: weighted sum of the others, mod 11 (10 is written X)."""
     chars = vin16[:8] + "0" + vin16[8:]
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(chars, _VIN_WEIGHTS, strict=True))
+    total = sum(map(mul, map(_VIN_VALUES.__getitem__, chars), _VIN_WEIGHTS))
     digit = total % 11
     return "X" if digit == 10 else str(digit)
 
