@@ -1,0 +1,115 @@
+"""Searches by message key and per-element release: what a hit becomes in a response.
+
+One table maps each query key to its search, so a reader finds every key's lookup in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from ..dmv import DmvStore
+from ..dmv.records import Hit
+from ..policy.engine import Decision
+from ..policy.schema import GROUP_ELEMENTS
+from ..protocol import Message, Record, Section, birth_date
+
+
+class TermsError(Exception):
+    """The query's terms cannot be searched (e.g. a DOB that names no date)."""
+
+
+Search = Callable[[DmvStore, Message, bool], list[Hit]]
+
+
+def _dob(message: Message, prefix: str = "DOB") -> date | None:
+    value = message.value(prefix)
+    if value is None:
+        return None
+    try:
+        return birth_date(value, datetime.now(UTC).date())
+    except ValueError:
+        raise TermsError(f"{prefix}/{value} IS NOT A DATE") from None
+
+
+def _required(message: Message, prefix: str) -> str:
+    value = message.value(prefix)
+    if value is None:
+        raise TermsError(f"{message.key} NEEDS {prefix}")
+    return value
+
+
+def _person(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
+    oln = message.value("OLN")
+    if oln:
+        return store.by_oln(oln, photo=photo)
+    dob = _dob(message)
+    if dob is None:
+        raise TermsError(f"{message.key} NEEDS OLN OR NAM AND DOB")
+    return store.by_name_dob(_required(message, "NAM"), dob, message.value("SEX"), photo=photo)
+
+
+def _name(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
+    return store.by_name(_required(message, "NAM"), message.value("SEX"))
+
+
+def _vehicle(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
+    plate, year, kind = (message.value(p) for p in ("LIC", "LIY", "LIT"))
+    if plate and year and kind:
+        return store.by_plate(plate, year, kind)
+    return store.by_vin(_required(message, "VIN"))
+
+
+def _owner(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
+    return store.by_owner(_required(message, "NAM"), _dob(message))
+
+
+def _partial_plate(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
+    return store.by_partial_plate(_required(message, "LIC"), message.value("LIY"),
+                                  message.value("LIT"))
+
+
+SEARCHES: dict[str, Search] = {
+    "DQ": _person, "KQ": _person, "DNQ": _name,
+    "RQ": _vehicle, "RNQ": _owner, "RPQ": _partial_plate,
+}
+"""The search each decided action runs (regional keys arrive decided as DQ or RQ)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What leaves the state for one query: records with withheld elements marked."""
+
+    records: tuple[Record, ...]
+    record_ids: tuple[str, ...]
+    photos: tuple[bytes, ...]
+
+    @property
+    def withheld(self) -> bool:
+        return any(record.withheld for record in self.records)
+
+
+def search(store: DmvStore, message: Message, decision: Decision) -> list[Hit]:
+    """The hits for a query as the decision's action searches them; photos only if released."""
+    return SEARCHES[decision.action](store, message, "photo" in decision.released)
+
+
+def release(hits: list[Hit], decision: Decision, group: str) -> Release:
+    """Each hit cut to the decided elements: released ones with fields, withheld ones marked;
+    elements the decision does not mention (a photo nobody asked for) are left out."""
+    released, withheld = set(decision.released), set(decision.withheld)
+    order = [e for e in GROUP_ELEMENTS[group] if e in released or e in withheld]
+    records, photos = [], []
+    for hit in hits:
+        sections = []
+        for element in order:
+            fields = hit.elements.get(element)
+            if element in withheld:
+                sections.append(Section(element, withheld=True))
+            elif fields:
+                sections.append(Section(element, fields))
+        records.append(Record(tuple(sections)))
+        if hit.photo is not None and "photo" in released:
+            photos.append(hit.photo)
+    return Release(tuple(records), tuple(hit.record_id for hit in hits), tuple(photos))

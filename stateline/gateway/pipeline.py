@@ -1,0 +1,285 @@
+"""A state's gateway: decide a query, look up records, release what policy allows, and audit
+the decision durably before any response leaves (DESIGN.md "One query, end to end", step 3)."""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Any
+
+from ..audit import AuditLog, EntryKind, open_state_log
+from ..datadir import DataDir
+from ..directory.agency import Agency
+from ..directory.categories import category
+from ..dmv import DmvStore, open_store
+from ..policy.engine import Decision, Request, Verdict
+from ..policy.live import LivePolicy
+from ..policy.registry import Registry, Subject, context_for
+from ..policy.store import checked_state
+from ..protocol import Answer, Message, Outcome, birth_date, dumps, loads, response_to, spec_for
+from .lookup import SEARCHES, Release, release, search
+from .review import ReviewError, ReviewQueue, new_reference
+
+REVIEW_DENIED = "review-denied"
+
+
+class GatewayError(Exception):
+    """The gateway cannot start: its configuration or one of its stores is unusable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What one query came to: the response to send, how it ended, and its audit entry."""
+
+    response: Message
+    outcome: Outcome
+    seq: int
+    request_id: str
+    reference: str | None = None
+    photos: tuple[bytes, ...] = ()
+    """PNG bytes of released photos; kept off the response text."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A query decided and looked up, waiting for its audit entry to commit."""
+
+    query: Message
+    answer: Answer | None
+    note: str
+    body: dict[str, Any]
+    kind: EntryKind = EntryKind.DECISION
+    photos: tuple[bytes, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Gateway:
+    """One state's gateway over its DMV store, live policy, registry, review queue and log."""
+
+    def __init__(self, data: DataDir, state: str) -> None:
+        self.state = checked_state(data, state)
+        self.driver_ori, self.vehicle_ori = _oris(data, self.state)
+        with ExitStack() as stack:
+            self.store: DmvStore = open_store(data.dmv_url(self.state))
+            stack.callback(self.store.close)
+            self.policy = stack.enter_context(LivePolicy(data, self.state))
+            self.registry = stack.enter_context(Registry(data, self.state))
+            self.log: AuditLog = stack.enter_context(open_state_log(data, self.state))
+            self.queue = stack.enter_context(ReviewQueue(data, self.state))
+            self._stack = stack.pop_all()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def handle(self, message: Message, *, message_id: str = "") -> Result:
+        return self.handle_many([message], [message_id])[0]
+
+    def handle_many(self, messages: Sequence[Message],
+                    message_ids: Sequence[str] = ()) -> list[Result]:
+        """Decide and look up each query, commit all their audit entries in one transaction
+        (group commit), and only then build the responses, in order."""
+        ids = list(message_ids) + [""] * (len(messages) - len(message_ids))
+        return self._commit([self._prepare(m, i) for m, i in zip(messages, ids, strict=True)])
+
+    def release(self, reference: str, reviewer: str) -> Result:
+        """A held request answered after review: looked up now, audited with the reviewer."""
+        held = self.queue.get(reference)
+        self.queue.close_out(held.reference, "released", reviewer)
+        query = loads(held.message)
+        pending = self._looked_up(query, held.message_id, held.decision,
+                                  _base(query, held.message_id, self.state))
+        return self._reviewed(pending, held.reference, reviewer, held.decision)
+
+    def deny(self, reference: str, reviewer: str) -> Result:
+        """A held request refused after review; the refusal is audited and sent."""
+        held = self.queue.get(reference)
+        self.queue.close_out(held.reference, "denied", reviewer)
+        query = loads(held.message)
+        group = _group(query)
+        reason = f"A {self.state} coordinator reviewed this request and denied it."
+        answer = Answer(self.state, group, Outcome.DENIED, policy=REVIEW_DENIED, reason=reason)
+        body = _base(query, held.message_id, self.state)
+        pending = self._finish(_Pending(query, answer, "", body), Outcome.DENIED)
+        return self._reviewed(pending, held.reference, reviewer, held.decision)
+
+    def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
+                  decision: Decision) -> Result:
+        pending.kind = EntryKind.REVIEW
+        pending.body.update(reviewer=reviewer, reference=reference,
+                            policy_version=decision.version)
+        pending.extra["reference"] = reference
+        if pending.answer is not None:
+            pending.answer = _with_reference(pending.answer, reference)
+        return self._commit([pending])[0]
+
+    def _prepare(self, query: Message, message_id: str) -> _Pending:
+        body = _base(query, message_id, self.state)
+        spec = spec_for(query.key)
+        if spec is None or spec.group is None or \
+                (spec.delivered_as or query.key) not in SEARCHES:
+            note = f"{self.state} DOES NOT ANSWER {query.key}; SEND DQ DNQ KQ RQ RNQ OR RPQ"
+            return self._finish(_Pending(query, None, note, body), Outcome.ERROR)
+        agency = self.policy.engine.snapshot.get(query.sender)
+        body["sender"] = _attributes(agency)
+        body["category"] = category(agency, self.state) if agency else "unknown"
+        try:
+            request, order = self._request(query, agency)
+            decision = self.policy.decide(request)
+        except Exception as error:  # fail closed: no decision means no disclosure
+            return self._failed(query, body, error)
+        body.update(policies=list(decision.policies), policy_version=decision.version,
+                    court_order=order)
+        first = decision.reasons[0] if decision.reasons else None
+        if decision.verdict is Verdict.DENY:
+            answer = Answer(self.state, spec.group, Outcome.DENIED,
+                            policy=first.policy if first else None,
+                            reason=first.text if first else None)
+            return self._finish(_Pending(query, answer, "", body), Outcome.DENIED)
+        if decision.verdict is Verdict.REVIEW:
+            return self._hold(query, message_id, decision, body, spec.group)
+        return self._looked_up(query, message_id, decision, body)
+
+    def _request(self, query: Message, agency: Agency | None) -> tuple[Request, str | None]:
+        court_order, attested, reference = False, False, None
+        if agency is not None:
+            when = datetime.now(UTC)
+            court_order, attested, reference = context_for(
+                self.registry, agency, _subject(query, when.date()), when)
+        multi = len(query.destinations) > 1 or "NL" in query.destinations
+        request = Request(query.sender, query.key, query.value("RSN") or "", multi,
+                          query.value("IMQ") == "Y", court_order, attested)
+        return request, reference
+
+    def _hold(self, query: Message, message_id: str, decision: Decision,
+              body: dict[str, Any], group: str) -> _Pending:
+        reference = new_reference(self.state)
+        try:
+            self.queue.hold(reference, query.sender, query.key, message_id, dumps(query),
+                            decision)
+        except Exception as error:  # a hold that is not on file cannot be reviewed
+            return self._failed(query, body, error)
+        first = decision.reasons[0] if decision.reasons else None
+        answer = Answer(self.state, group, Outcome.HELD, policy=first.policy if first else None,
+                        reason=first.text if first else None, reference=reference)
+        body["reference"] = reference
+        pending = _Pending(query, answer, "", body, extra={"reference": reference})
+        return self._finish(pending, Outcome.HELD)
+
+    def _looked_up(self, query: Message, message_id: str, decision: Decision,
+                   body: dict[str, Any]) -> _Pending:
+        group = _group(query)
+        try:
+            found: Release = release(search(self.store, query, decision), decision, group)
+        except Exception as error:  # the store failed: answer "try again", still audited
+            return self._failed(query, body, error)
+        if not found.records:
+            answer = Answer(self.state, group, Outcome.NO_RECORD)
+            return self._finish(_Pending(query, answer, "", body), Outcome.NO_RECORD)
+        outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
+        answer = Answer(self.state, group, outcome, found.records)
+        body.update(released=list(decision.released), withheld=list(decision.withheld),
+                    records=list(found.record_ids), photo_released=bool(found.photos))
+        pending = _Pending(query, answer, "", body, photos=found.photos)
+        return self._finish(pending, outcome)
+
+    def _failed(self, query: Message, body: dict[str, Any], error: Exception) -> _Pending:
+        body["error"] = f"{type(error).__name__}: {error}"
+        answer = Answer(self.state, _group(query), Outcome.ERROR)
+        return self._finish(_Pending(query, answer, "", body), Outcome.ERROR)
+
+    @staticmethod
+    def _finish(pending: _Pending, outcome: Outcome) -> _Pending:
+        pending.body["outcome"] = outcome.value
+        return pending
+
+    def _commit(self, pending: list[_Pending]) -> list[Result]:
+        """Audit before response: nothing is built until every entry is durable."""
+        seqs = self.log.append_many([(p.kind, p.body) for p in pending])
+        return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
+
+    def _result(self, pending: _Pending, seq: int) -> Result:
+        query, answer = pending.query, pending.answer
+        outcome = Outcome(pending.body["outcome"])
+        if answer is None:
+            response = Message("AM", self.driver_ori, (query.sender,), query.control,
+                               body=pending.note)
+        else:
+            ori = self.vehicle_ori if answer.group == "vehicle" else self.driver_ori
+            response = response_to(query, answer, ori)
+        return Result(response, outcome, seq, pending.body["request_id"],
+                      pending.extra.get("reference"), pending.photos)
+
+
+def _base(query: Message, message_id: str, state: str) -> dict[str, Any]:
+    """The audit entry's fields every outcome has; a snapshot, so later changes cannot alter
+    what the entry says happened."""
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "request_id": uuid.uuid4().hex, "message_id": message_id, "ori": query.sender,
+        "sender": None, "category": "unknown", "key": query.key,
+        "reason": query.value("RSN") or "", "destination": state,
+        "terms": [str(f) for f in query.fields], "outcome": "", "policies": [],
+        "released": [], "withheld": [], "records": [], "photo_released": False,
+        "policy_version": "", "court_order": None,
+    }
+
+
+def _attributes(agency: Agency | None) -> dict[str, Any] | None:
+    if agency is None:
+        return None
+    return {"ori": agency.ori, "name": agency.name, "state": agency.state,
+            "level": agency.level.value, "agency_type": agency.agency_type,
+            "department": agency.department, "component": agency.component,
+            "criminal_justice": agency.criminal_justice,
+            "permissions": sorted(agency.permissions), "programs": sorted(agency.programs),
+            "active": agency.active}
+
+
+def _group(query: Message) -> str:
+    spec = spec_for(query.key)
+    return spec.group if spec is not None and spec.group else "driver"
+
+
+def _subject(query: Message, today: date) -> Subject:
+    """Who the query asks about, for matching court orders; unreadable terms match nothing."""
+    dob = query.value("DOB")
+    try:
+        born = birth_date(dob, today) if dob else None
+        return Subject(query.value("OLN") or "", (query.value("NAM") or "") if born else "",
+                       born, query.value("LIC") or "", query.value("VIN") or "")
+    except ValueError:
+        return Subject(query.value("OLN") or "", plate=query.value("LIC") or "",
+                       vin=query.value("VIN") or "")
+
+
+def _with_reference(answer: Answer, reference: str) -> Answer:
+    return Answer(answer.state, answer.group, answer.outcome, answer.records, answer.policy,
+                  answer.reason, reference, answer.note)
+
+
+def _oris(data: DataDir, state: str) -> tuple[str, str]:
+    """The driver and vehicle ORIs answers come from: config.toml `[gateway]`, else defaults."""
+    try:
+        config = tomllib.loads(data.config(state).read_text())
+    except FileNotFoundError:
+        config = {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise GatewayError(f"cannot read {data.config(state)}: {error}") from None
+    gateway = config.get("gateway", {})
+    return (str(gateway.get("driver_ori", f"{state}OLN0000")),
+            str(gateway.get("vehicle_ori", f"{state}LIC0000")))
+
+
+__all__ = ["Gateway", "GatewayError", "Result", "ReviewError"]

@@ -1,0 +1,123 @@
+"""The review queue: held requests kept in the state's state.db until a reviewer acts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from ..datadir import DataDir
+from ..policy.engine import Decision, Reason, Verdict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS held (
+    reference TEXT PRIMARY KEY,
+    time TEXT NOT NULL,
+    ori TEXT NOT NULL,
+    key TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'held',
+    reviewer TEXT,
+    reviewed_at TEXT
+);
+"""
+
+
+class ReviewError(Exception):
+    """A held request cannot be found or has already been reviewed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    reference: str
+    time: datetime
+    ori: str
+    key: str
+    message_id: str
+    message: str
+    """The query as JSON (protocol jsonform), so it is read back exactly as held."""
+    decision: Decision
+    status: str
+
+
+def new_reference(state: str) -> str:
+    """Short, unguessable, and unique without asking the database first."""
+    return f"{state}-{uuid.uuid4().hex[:10].upper()}"
+
+
+class ReviewQueue:
+    """Held requests of one state. Every write is its own durable transaction."""
+
+    def __init__(self, data: DataDir, state: str) -> None:
+        self._db = sqlite3.connect(data.state_db(state), isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.executescript(_SCHEMA)
+
+    def hold(self, reference: str, ori: str, key: str, message_id: str, message: str,
+             decision: Decision) -> None:
+        self._db.execute(
+            "INSERT INTO held (reference, time, ori, key, message_id, message, decision)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (reference, datetime.now(UTC).isoformat(timespec="microseconds"), ori, key,
+             message_id, message, json.dumps(_decision_json(decision))))
+
+    def get(self, reference: str) -> Held:
+        row = self._db.execute(
+            "SELECT reference, time, ori, key, message_id, message, decision, status"
+            " FROM held WHERE reference = ?", (reference.strip().upper(),)).fetchone()
+        if row is None:
+            raise ReviewError(f"no held request {reference!r}")
+        ref, time, ori, key, message_id, message, decision, status = row
+        return Held(ref, datetime.fromisoformat(time), ori, key, message_id, message,
+                    _decision(json.loads(decision)), status)
+
+    def pending(self) -> list[Held]:
+        rows = self._db.execute("SELECT reference FROM held WHERE status = 'held' ORDER BY time")
+        return [self.get(ref) for (ref,) in rows.fetchall()]
+
+    def close_out(self, reference: str, status: str, reviewer: str) -> None:
+        """Mark a held request reviewed; refuses one already reviewed, so it leaves once."""
+        cursor = self._db.execute(
+            "UPDATE held SET status = ?, reviewer = ?, reviewed_at = ?"
+            " WHERE reference = ? AND status = 'held'",
+            (status, reviewer, datetime.now(UTC).isoformat(timespec="microseconds"),
+             reference))
+        if cursor.rowcount != 1:
+            raise ReviewError(f"{reference} is not waiting for review")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ReviewQueue:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _decision_json(decision: Decision) -> dict[str, object]:
+    return {"verdict": decision.verdict.value, "action": decision.action,
+            "released": list(decision.released), "withheld": list(decision.withheld),
+            "reasons": [[r.policy, r.text] for r in decision.reasons],
+            "version": decision.version}
+
+
+def _decision(value: dict[str, object]) -> Decision:
+    def strings(name: str) -> tuple[str, ...]:
+        items = value[name]
+        assert isinstance(items, list)
+        return tuple(str(item) for item in items)
+
+    reasons = value["reasons"]
+    assert isinstance(reasons, list)
+    return Decision(Verdict(value["verdict"]), str(value["action"]), strings("released"),
+                    strings("withheld"), tuple(Reason(str(p), str(t)) for p, t in reasons),
+                    str(value["version"]))
