@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import demo, directory, dmv, msg, nation, policy, policy_state
+from .commands import audit, demo, directory, dmv, msg, nation, policy, policy_state, review
 
 app = typer.Typer(
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
@@ -18,6 +18,8 @@ app.add_typer(dmv.app, name="dmv")
 app.add_typer(policy.app, name="policy")
 app.add_typer(policy_state.orders_app, name="orders")
 app.add_typer(policy_state.attest_app, name="attest")
+app.add_typer(review.app, name="review")
+app.add_typer(audit.app, name="audit")
 app.command("demo")(demo.run)
 
 

@@ -98,8 +98,9 @@ class Gateway:
         held = self.queue.get(reference)
         self.queue.close_out(held.reference, "released", reviewer)
         query = loads(held.message)
-        pending = self._looked_up(query, held.message_id, held.decision,
-                                  _base(query, held.message_id, self.state))
+        body = _base(query, held.message_id, self.state)
+        self._sender(query, body)
+        pending = self._looked_up(query, held.message_id, held.decision, body)
         return self._reviewed(pending, held.reference, reviewer, held.decision)
 
     def deny(self, reference: str, reviewer: str) -> Result:
@@ -111,6 +112,7 @@ class Gateway:
         reason = f"A {self.state} coordinator reviewed this request and denied it."
         answer = Answer(self.state, group, Outcome.DENIED, policy=REVIEW_DENIED, reason=reason)
         body = _base(query, held.message_id, self.state)
+        self._sender(query, body)
         pending = self._finish(_Pending(query, answer, "", body), Outcome.DENIED)
         return self._reviewed(pending, held.reference, reviewer, held.decision)
 
@@ -124,6 +126,13 @@ class Gateway:
             pending.answer = _with_reference(pending.answer, reference)
         return self._commit([pending])[0]
 
+    def _sender(self, query: Message, body: dict[str, Any]) -> Agency | None:
+        """The requester as the directory has it now, snapshotted into the audit body."""
+        agency = self.policy.engine.snapshot.get(query.sender)
+        body["sender"] = _attributes(agency)
+        body["category"] = category(agency, self.state) if agency else "unknown"
+        return agency
+
     def _prepare(self, query: Message, message_id: str) -> _Pending:
         body = _base(query, message_id, self.state)
         spec = spec_for(query.key)
@@ -131,9 +140,7 @@ class Gateway:
                 (spec.delivered_as or query.key) not in SEARCHES:
             note = f"{self.state} DOES NOT ANSWER {query.key}; SEND DQ DNQ KQ RQ RNQ OR RPQ"
             return self._finish(_Pending(query, None, note, body), Outcome.ERROR)
-        agency = self.policy.engine.snapshot.get(query.sender)
-        body["sender"] = _attributes(agency)
-        body["category"] = category(agency, self.state) if agency else "unknown"
+        agency = self._sender(query, body)
         try:
             request, order = self._request(query, agency)
             decision = self.policy.decide(request)

@@ -161,6 +161,7 @@ def test_hsi_is_held_then_released_by_a_reviewer(nation: DataDir,
     assert late.response.destinations == (HSI,)
     assert f"OLN/{samples[3].oln}" in answer_of(late)
     assert review.kind.value == "review" and review.body["reviewer"] == "coordinator"
+    assert review.body["category"] == "HSI" and review.body["sender"]["component"] == "HSI"
     assert review.body["records"] == [samples[3].oln]
 
 

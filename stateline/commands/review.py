@@ -1,0 +1,143 @@
+"""`stateline review list|release|deny`: the requests a state's policy held for a coordinator.
+
+Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
+stdout; the exit status is 1 and nothing has been sent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..audit import LogError
+from ..datadir import DataDir
+from ..directory.agency import DirectoryError
+from ..gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue
+from ..policy.source import PolicyError
+from ..policy.store import StateError, checked_state, current_user
+from ..protocol import format_text
+from . import options
+
+app = typer.Typer(help="Held requests waiting for a coordinator: list, release or deny them.",
+                  no_args_is_help=True)
+console = Console(markup=False, emoji=False, highlight=False)
+"""References, ORIs and policy names are data, never Rich markup."""
+
+REF = typer.Argument(..., help="The held request's reference, e.g. WA-3F9A0C1B2D.")
+BY = typer.Option(None, "--by", help="The reviewer's name (default: the OS user).")
+
+
+@contextmanager
+def answering(as_json: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except ReviewError as error:
+        options.fail(str(error), "not-found", as_json)
+    except StateError as error:
+        options.fail(str(error), "no-state", as_json)
+    except (GatewayError, PolicyError, DirectoryError, LogError) as error:
+        options.fail(str(error), "gateway-error", as_json)
+    except (sqlite3.Error, OSError) as error:
+        options.fail(f"cannot read the review queue: {error}", "store-error", as_json)
+
+
+def _policy(held: Held) -> str:
+    reasons = held.decision.reasons
+    return reasons[0].policy if reasons else ""
+
+
+def _held_json(held: Held) -> dict[str, object]:
+    reasons = held.decision.reasons
+    return {"reference": held.reference, "time": held.time.isoformat(), "ori": held.ori,
+            "key": held.key, "message_id": held.message_id, "policy": _policy(held),
+            "reason": reasons[0].text if reasons else "", "status": held.status}
+
+
+@app.command("list")
+def list_command(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    as_json: bool = options.JSON,
+) -> None:
+    """List held requests not yet reviewed, oldest first."""
+    with answering(as_json):
+        folder = DataDir.resolve(data)
+        code = checked_state(folder, state)
+        with ReviewQueue(folder, code) as queue:
+            pending = queue.pending()
+    if as_json:
+        typer.echo(json.dumps([_held_json(h) for h in pending], indent=2))
+        return
+    if not pending:
+        typer.echo(f"{code}: no requests waiting for review.")
+        return
+    table = Table(title=f"{code}: {len(pending)} held requests waiting for review",
+                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+    for column in ("reference", "requesting ORI", "key", "time (UTC)", "policy"):
+        table.add_column(column, no_wrap=True)
+    for h in pending:
+        table.add_row(h.reference, h.ori, h.key, f"{h.time:%Y-%m-%d %H:%M:%S}", _policy(h))
+    console.print(table)
+
+
+def _review(data: str, state: str, reference: str, reviewer: str | None,
+            release: bool) -> tuple[str, Result]:
+    folder = DataDir.resolve(data)
+    code = checked_state(folder, state)
+    who = (reviewer or "").strip() or current_user()
+    with Gateway(folder, code) as gateway:
+        held = gateway.queue.get(reference)
+        if held.status != "held":
+            raise ReviewError(f"{held.reference} was already reviewed ({held.status}); "
+                              "nothing was sent")
+        act = gateway.release if release else gateway.deny
+        return who, act(held.reference, who)
+
+
+def _print_result(result: Result, who: str, verb: str, as_json: bool) -> None:
+    text = format_text(result.response)
+    if as_json:
+        typer.echo(json.dumps({"reference": result.reference, "outcome": result.outcome.value,
+                               "reviewer": who, "seq": result.seq,
+                               "to": list(result.response.destinations),
+                               "response": text}, indent=2))
+        return
+    typer.echo(f"{result.reference} {verb} by {who}: {result.outcome.value}, audit entry "
+               f"{result.seq}; late response to {', '.join(result.response.destinations)}:")
+    typer.echo(text)
+
+
+@app.command("release")
+def release_command(
+    reference: str = REF,
+    data: str = options.DATA,
+    state: str = options.STATE,
+    by: str | None = BY,
+    as_json: bool = options.JSON,
+) -> None:
+    """Release a held request: it is answered now, as policy allows, and audited with your
+    name."""
+    with answering(as_json):
+        who, result = _review(data, state, reference, by, release=True)
+    _print_result(result, who, "released", as_json)
+
+
+@app.command("deny")
+def deny_command(
+    reference: str = REF,
+    data: str = options.DATA,
+    state: str = options.STATE,
+    by: str | None = BY,
+    as_json: bool = options.JSON,
+) -> None:
+    """Deny a held request: the requester gets a denial, audited with your name."""
+    with answering(as_json):
+        who, result = _review(data, state, reference, by, release=False)
+    _print_result(result, who, "denied", as_json)

@@ -1,0 +1,202 @@
+"""`stateline audit verify|show|search|proof` on a small nation with real gateway traffic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from stateline.audit import audit_db, open_state_log
+from stateline.audit.merkle import verify_consistency, verify_inclusion
+from stateline.commands import audit
+from stateline.datadir import DataDir
+from stateline.directory.store import Directory
+from stateline.dmv import open_store
+from stateline.gateway import Gateway
+from stateline.policy import store as policy_store
+from stateline.policy.presets import preset
+from stateline.protocol import read
+from stateline.sim.nation import build_nation
+
+HSI = "NYHSI0100"
+ICE = "VTICE0900"
+
+root = typer.Typer()
+root.add_typer(audit.app, name="audit")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """Five queries (police twice, ICE, HSI, police again), a signed head after the first
+    four, then a held request released by a reviewer."""
+    data = DataDir(tmp_path_factory.mktemp("audit-cli"))
+    build_nation(data, ("WA",), residents=200, seed=3)
+    policy_store.apply(data, "WA", preset("block-ice-review-hsi").text(), who="test")
+    with Directory.open(data, create=False) as directory:
+        police = next(a.ori for a in directory.agencies(state="WA", active=True)
+                      if a.agency_type == "PD")
+    store = open_store(data.dmv_url("WA"))
+    try:
+        olns = [s.oln for s in store.sample(4, seed=7)]
+    finally:
+        store.close()
+    with Gateway(data, "WA") as gateway:
+        for sender, oln in ((police, olns[0]), (police, olns[1]), (ICE, olns[2]),
+                            (HSI, olns[3])):
+            gateway.handle(read(f"DQ.{sender}.WA.TXT\nOLN/{oln}"))
+        gateway.log.sign_head()
+        gateway.handle(read(f"DQ.{police}.WA.TXT\nOLN/{olns[1]}"))
+        (held,) = gateway.queue.pending()
+        gateway.release(held.reference, "coordinator")
+    return data
+
+
+def run(data: DataDir, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(root, ["audit", *args, "--data", str(data.root), "--state", "WA"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def entries(data: DataDir) -> list[tuple[int, str, dict[str, object]]]:
+    with sqlite3.connect(audit_db(data, "WA")) as db:
+        rows = db.execute("SELECT seq, kind, body FROM entries ORDER BY seq").fetchall()
+    return [(seq, kind, json.loads(body)) for seq, kind, body in rows]
+
+
+def test_verify_passes_on_an_honest_log(nation: DataDir) -> None:
+    size = len(entries(nation))
+    code, out, _ = run(nation, "verify")
+    assert code == 0
+    assert f"{size} entries checked, 1 signed heads" in out and "entries/s" in out
+    assert out.rstrip().endswith("OK")
+    code, out, _ = run(nation, "verify", "--json")
+    report = json.loads(out)
+    assert report["ok"] and report["entries"] == size and report["heads"] == 1
+    assert report["finding"] is None
+
+
+def tampered(nation: DataDir, tmp_path: Path) -> DataDir:
+    copy = DataDir(tmp_path / "copy")
+    shutil.copytree(nation.root, copy.root)
+    return copy
+
+
+def test_verify_names_an_edited_entry(nation: DataDir, tmp_path: Path) -> None:
+    data = tampered(nation, tmp_path)
+    with sqlite3.connect(audit_db(data, "WA")) as db:
+        db.execute("DROP TRIGGER entries_no_update")
+        body = json.loads(db.execute("SELECT body FROM entries WHERE seq = 2").fetchone()[0])
+        body["outcome"] = "released"
+        db.execute("UPDATE entries SET body = ? WHERE seq = 2",
+                   (json.dumps(body, sort_keys=True, separators=(",", ":")),))
+    code, out, err = run(data, "verify")
+    assert code == 1
+    assert "entry 2: edited:" in err and "OK" not in out
+    code, out, _ = run(data, "verify", "--json")
+    report = json.loads(out)
+    assert code == 1 and not report["ok"]
+    assert report["finding"]["seq"] == 2 and report["finding"]["tamper"] == "edited"
+    assert report["entries"] == 2
+    code, out, _ = run(data, "show", "2")
+    assert code == 0 and out.rstrip().endswith("verifies: NO")
+
+
+def test_verify_names_a_deleted_entry(nation: DataDir, tmp_path: Path) -> None:
+    data = tampered(nation, tmp_path)
+    with sqlite3.connect(audit_db(data, "WA")) as db:
+        db.execute("DROP TRIGGER entries_no_delete")
+        db.execute("DELETE FROM entries WHERE seq = 1")
+    code, _, err = run(data, "verify")
+    assert code == 1 and "entry 1: deleted:" in err
+
+
+def test_show_prints_the_entry_and_a_proof_that_verifies(nation: DataDir) -> None:
+    code, out, _ = run(nation, "show", "2")
+    assert code == 0
+    assert out.startswith("entry 2: decision at ")
+    assert f"  ori: {ICE}" in out and "  outcome: denied" in out and "  category: ICE" in out
+    assert "inclusion proof against signed head #1 (size 4" in out
+    assert out.rstrip().endswith("verifies: yes")
+    code, out, _ = run(nation, "show", "5", "--json")
+    shown = json.loads(out)
+    assert shown["kind"] == "review" and shown["body"]["reviewer"] == "coordinator"
+    assert shown["verified"] and shown["proof"]["size"] == len(entries(nation))
+    assert "current head" in shown["proof"]["against"]
+    proof = [bytes.fromhex(h) for h in shown["proof"]["hashes"]]
+    assert verify_inclusion(bytes.fromhex(shown["leaf"]), 5, shown["proof"]["size"], proof,
+                            bytes.fromhex(shown["proof"]["root"]))
+
+
+def test_search_filters_newest_first(nation: DataDir) -> None:
+    code, out, _ = run(nation, "search", "--json")
+    found = json.loads(out)
+    assert code == 0 and [e["seq"] for e in found] == [5, 4, 3, 2, 1, 0]
+    code, out, _ = run(nation, "search", "--category", "ice", "--json")
+    assert [(e["seq"], e["body"]["outcome"]) for e in json.loads(out)] == [(2, "denied")]
+    code, out, _ = run(nation, "search", "--agency", HSI, "--json")
+    assert [(e["seq"], e["kind"]) for e in json.loads(out)] == [(5, "review"), (3, "decision")]
+    code, out, _ = run(nation, "search", "--outcome", "held", "--key", "dq", "--json")
+    assert [e["seq"] for e in json.loads(out)] == [3]
+    code, out, _ = run(nation, "search", "--outcome", "released", "--limit", "1", "--json")
+    assert [e["seq"] for e in json.loads(out)] == [4]
+    code, out, _ = run(nation, "search", "--until", "2000-01-01", "--json")
+    assert json.loads(out) == []
+    code, out, _ = run(nation, "search", "--since", "2000-01-01", "--agency", ICE)
+    assert code == 0 and "1 matching entries" in out and ICE in out and "denied" in out
+
+
+def test_search_rejects_a_bad_date(nation: DataDir) -> None:
+    code, out, err = run(nation, "search", "--since", "yesterday")
+    assert code == 1 and "--since 'yesterday' is not a date" in err and out == ""
+
+
+def test_proof_inclusion_and_consistency(nation: DataDir) -> None:
+    size = len(entries(nation))
+    code, out, _ = run(nation, "proof", "1", "--size", "4", "--json")
+    proof = json.loads(out)
+    assert code == 0 and proof["verified"] and proof["size"] == 4
+    with open_state_log(nation, "WA") as log:
+        assert proof["hashes"] == [h.hex() for h in log.inclusion_proof(1, 4)]
+        assert proof["root"] == log.heads()[0].head.root.hex()
+        leaf = log.entry(1).leaf
+    assert verify_inclusion(leaf, 1, 4, [bytes.fromhex(h) for h in proof["hashes"]],
+                            bytes.fromhex(proof["root"]))
+    code, out, _ = run(nation, "proof", "0")
+    assert code == 0 and f"in the tree of size {size}" in out
+    assert out.rstrip().endswith("verifies: yes")
+    code, out, _ = run(nation, "proof", "--consistency", "4", str(size), "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["verified"]
+    assert verify_consistency(4, size, [bytes.fromhex(h) for h in shown["hashes"]],
+                              bytes.fromhex(shown["root1"]), bytes.fromhex(shown["root2"]))
+    code, out, _ = run(nation, "proof", "--consistency", "3", "5")
+    assert code == 0 and "consistency proof from size 3" in out and "verifies: yes" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (("show", "99"), "no entry 99"),
+    (("proof", "3", "--size", "2"), "entry 3 is not in a tree of size 2"),
+    (("proof", "1", "--size", "99"), "the log holds"),
+    (("proof", "--consistency", "5", "2"), "need 0 <= M <= N"),
+    (("proof",), "give SEQ [--size N] or --consistency M N"),
+])
+def test_bad_requests_are_clear_errors(nation: DataDir, args: tuple[str, ...],
+                                       message: str) -> None:
+    code, _, err = run(nation, *args)
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_a_state_without_a_log_is_a_clear_error(tmp_path: Path, nation: DataDir) -> None:
+    result = runner.invoke(root, ["audit", "verify", "--data", str(nation.root),
+                                  "--state", "OR"])
+    assert result.exit_code == 1 and "no state OR" in result.stderr
+    empty = DataDir(tmp_path)
+    empty.state_dir("WA").mkdir(parents=True)
+    code, out, _ = run(empty, "search", "--json")
+    assert code == 1 and "has no audit log" in json.loads(out)["error"]["text"]
