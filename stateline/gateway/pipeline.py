@@ -58,6 +58,11 @@ class _Pending:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+SIGN_EVERY_ENTRIES = 1000
+SIGN_EVERY_SECONDS = 5.0
+"""A signed tree head at least every 1,000 entries or 5 seconds of traffic."""
+
+
 class Gateway:
     """One state's gateway over its DMV store, live policy, registry, review queue and log."""
 
@@ -74,7 +79,11 @@ class Gateway:
             self._stack = stack.pop_all()
 
     def close(self) -> None:
-        self._stack.close()
+        """Sign a head over whatever is unsigned, so a stopped gateway leaves all of it covered."""
+        try:
+            self.log.maybe_sign(every_entries=1)
+        finally:
+            self._stack.close()
 
     def __enter__(self) -> Gateway:
         return self
@@ -214,6 +223,7 @@ class Gateway:
     def _commit(self, pending: list[_Pending]) -> list[Result]:
         """Audit before response: nothing is built until every entry is durable."""
         seqs = self.log.append_many([(p.kind, p.body) for p in pending])
+        self.log.maybe_sign(SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS)
         return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
 
     def _result(self, pending: _Pending, seq: int) -> Result:

@@ -213,3 +213,16 @@ def test_reviewer_denial_is_final_and_audited(nation: DataDir, samples: list[Sam
     assert "POLICY: review-denied" in answer_of(refused)
     assert entry["outcome"] == "denied" and entry["reviewer"] == "coordinator"
     assert entry["records"] == []
+
+
+def test_a_closed_gateway_leaves_every_entry_under_a_signed_head(
+    nation: DataDir, samples: list[Sample]
+) -> None:
+    with Gateway(nation, "WA") as gw:
+        gw.handle(dq(IN_STATE, Field("OLN", samples[0].oln)))
+    log = open_state_log(nation, "WA")
+    try:
+        heads = log.heads()
+        assert heads and heads[-1].head.size == log.head().size
+    finally:
+        log.close()
