@@ -1,0 +1,128 @@
+"""Queries per second through a state's whole gateway (decide, look up, release, durable audit),
+beside the same queries as bare store lookups; audit appends and verification per second.
+
+Targets (issue: the state gateway and its audit log): >= 10,000 queries/s on 2 cores; gateway
+÷ bare lookups >= 0.25; audit verify >= 300,000 entries/s.
+
+    .venv/bin/python bench/gateway.py [--residents N] [--queries N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from stateline.audit import load_or_create_key, open_state_log, signing_key
+from stateline.datadir import DataDir
+from stateline.dmv import open_store
+from stateline.dmv.store import DmvStore, Sample
+from stateline.gateway import Gateway
+from stateline.protocol import Message, read
+from stateline.sim.nation import build_nation
+
+STATE = "WA"
+SENDERS = ("WASPD0100", "ORPPD0000", "AZDPS0000", "TXCBP0100", "NYHSI0100", "VTICE0900")
+BATCH = 100
+
+
+def query_mix(samples: list[Sample], count: int) -> list[tuple[str, Sample]]:
+    """Half OLN queries, then name and DOB, plate and VIN, mostly from police."""
+    rng = random.Random(1)
+    kinds = ("oln",) * 50 + ("name",) * 15 + ("plate",) * 25 + ("vin",) * 10
+    return [(rng.choice(kinds), rng.choice(samples)) for _ in range(count)]
+
+
+def message(kind: str, sample: Sample, sender: str) -> Message:
+    text = {
+        "oln": f"DQ.{sender}.{STATE}.TXT\nOLN/{sample.oln}",
+        "name": f"DQ.{sender}.{STATE}.TXT\nNAM/{sample.name}.DOB/{sample.dob}.SEX/{sample.sex}",
+        "plate": f"RQ.{sender}.{STATE}.TXT\nLIC/{sample.plate}.LIY/{sample.plate_year}"
+                 f".LIT/{sample.plate_type}",
+        "vin": f"RQ.{sender}.{STATE}.TXT\nVIN/{sample.vin}",
+    }[kind]
+    return read(text)
+
+
+def bare(store: DmvStore, kind: str, sample: Sample) -> object:
+    if kind == "oln":
+        return store.by_oln(sample.oln)
+    if kind == "name":
+        born = date(int(sample.dob[:4]), int(sample.dob[4:6]), int(sample.dob[6:]))
+        return store.by_name_dob(sample.name, born, sample.sex)
+    if kind == "plate":
+        return store.by_plate(sample.plate, sample.plate_year, sample.plate_type)
+    return store.by_vin(sample.vin)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        data = DataDir(Path(folder))
+        start = time.perf_counter()
+        build_nation(data, (STATE,), residents=args.residents, seed=3)
+        built = time.perf_counter() - start
+        store = open_store(data.dmv_url(STATE))
+        samples = store.sample(2_000, seed=5)
+        mix = query_mix(samples, args.queries)
+        rng = random.Random(2)
+        messages = [message(kind, s, rng.choice(SENDERS)) for kind, s in mix]
+
+        start = time.perf_counter()
+        for kind, sample in mix:
+            bare(store, kind, sample)
+        bare_rate = len(mix) / (time.perf_counter() - start)
+        store.close()
+
+        with Gateway(data, STATE) as gateway:
+            start = time.perf_counter()
+            for first in range(0, len(messages), BATCH):
+                gateway.handle_many(messages[first:first + BATCH])
+            grouped = len(messages) / (time.perf_counter() - start)
+            single = messages[:1_000]
+            start = time.perf_counter()
+            for one in single:
+                gateway.handle(one)
+            one_by_one = len(single) / (time.perf_counter() - start)
+
+        log = open_state_log(data, STATE)
+        body = {"outcome": "released", "key": "DQ", "ori": "WASPD0100", "category": "in-state",
+                "released": ["identity", "license"], "records": ["WDL000000000"],
+                "policies": ["cj-baseline"], "terms": [["OLN", "WDL000000000"]]}
+        start = time.perf_counter()
+        for _ in range(100):
+            log.append_many([("decision", body)] * 1_000)
+        appends = 100_000 / (time.perf_counter() - start)
+        log.sign_head()
+        public = load_or_create_key(signing_key(data, STATE)).public_key()
+        report = log.verify(public)
+        log.close()
+
+    print(f"{STATE}: {args.residents:,} residents (built in {built:.0f} s), "
+          f"{len(messages):,} queries: 50% DQ by OLN, 15% DQ by name and DOB, 25% RQ by "
+          "plate, 10% RQ by VIN; senders local, state, CBP, HSI and ICE")
+    print(f"  bare store lookups            {bare_rate:>10,.0f} /s   1.00")
+    print(f"  gateway, batches of {BATCH}       {grouped:>10,.0f} /s   {grouped / bare_rate:.2f}"
+          "   (decide, look up, release, audit entry committed before each answer)")
+    print(f"  gateway, one query a commit   {one_by_one:>10,.0f} /s   "
+          f"{one_by_one / bare_rate:.2f}")
+    print(f"  audit append, batches of 1,000 {appends:>9,.0f} entries/s (synchronous=FULL)")
+    print(f"  audit verify                  {report.entries / report.seconds:>10,.0f} entries/s"
+          f"   ({report.entries:,} entries, {'ok' if report.ok else 'FAILED'})")
+    verdict = "MET" if grouped >= 10_000 else "NOT MET"
+    print(f"target: >= 10,000 queries/s through the gateway: {verdict} ({grouped:,.0f}/s)")
+    verdict = "MET" if grouped / bare_rate >= 0.25 else "NOT MET"
+    print(f"target: gateway ÷ bare lookups >= 0.25: {verdict} ({grouped / bare_rate:.2f})")
+    rate = report.entries / report.seconds
+    verdict = "MET" if rate >= 300_000 else "NOT MET"
+    print(f"target: verify >= 300,000 entries/s: {verdict} ({rate:,.0f}/s)")
+
+
+if __name__ == "__main__":
+    main()
