@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from ..datadir import DataDir
@@ -9,6 +10,8 @@ from .checkpoint import NoteError, SignedTreeHead, TreeHead, load_or_create_key
 from .entries import AuditEntry, EntryKind
 from .log import AuditLog, LogError
 from .merkle import ProofError
+from .rollups import Rollup
+from .sql import is_postgres_url
 from .verify import Finding, Tamper, VerifyReport
 
 __all__ = [
@@ -19,11 +22,13 @@ __all__ = [
     "LogError",
     "NoteError",
     "ProofError",
+    "Rollup",
     "SignedTreeHead",
     "Tamper",
     "TreeHead",
     "VerifyReport",
     "audit_db",
+    "audit_url",
     "load_or_create_key",
     "open_state_log",
     "signing_key",
@@ -38,9 +43,25 @@ def signing_key(data: DataDir, state: str) -> Path:
     return data.state_dir(state) / "audit-key.pem"
 
 
-def open_state_log(data: DataDir, state: str) -> AuditLog:
-    """A state's log under its folder, signed by its own key (made on first use)."""
+def audit_url(data: DataDir, state: str) -> str | None:
+    """A PostgreSQL URL from the state's config.toml `[audit] url`, if it names one."""
+    try:
+        config = tomllib.loads(data.config(state).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise LogError(f"cannot read {data.config(state)}: {error}") from None
+    url = config.get("audit", {}).get("url")
+    if url is not None and not is_postgres_url(url):
+        raise LogError(f"{data.config(state)}: [audit] url must be a postgresql:// URL")
+    return url if isinstance(url, str) else None
+
+
+def open_state_log(data: DataDir, state: str, url: str | None = None) -> AuditLog:
+    """A state's log, signed by its own key (made on first use in the state's folder): in
+    PostgreSQL when `url` or the state's config names a database, else in the folder."""
     folder = data.state_dir(state)
     folder.mkdir(parents=True, exist_ok=True)
     key = load_or_create_key(signing_key(data, state))
-    return AuditLog.open(audit_db(data, state), f"stateline/{state.upper()}", key)
+    target = url or audit_url(data, state) or audit_db(data, state)
+    return AuditLog.open(target, f"stateline/{state.upper()}", key)

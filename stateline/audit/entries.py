@@ -36,9 +36,6 @@ def canonical_json(body: Mapping[str, Any]) -> str:
 def leaf_data(time_us: int, kind: str, body: str) -> bytes:
     """The leaf's preimage. The position is not in it: the tree itself fixes each leaf's index.
 
-    LEAF_DATA_SQL must build the same bytes, so verify can stream them straight from SQLite.
+    `sql.Dialect.leaf_data` builds the same bytes, so verify can stream them from the store.
     """
     return f"{time_us}\n{kind}\n{body}".encode()
-
-
-LEAF_DATA_SQL = "CAST(time_us || char(10) || kind || char(10) || body AS BLOB)"

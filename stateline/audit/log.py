@@ -1,14 +1,14 @@
-"""A state's append-only audit log of record: SQLite rows as Merkle leaves, signed heads, proofs.
+"""A state's append-only audit log of record: rows as Merkle leaves, signed heads, proofs.
 
-Entries are written in batches inside one durable transaction (WAL, synchronous=FULL), so a
-gateway releases a response only once its entry would survive a power cut. Triggers refuse
+Entries are written in batches inside one durable transaction (SQLite WAL with
+synchronous=FULL, or a PostgreSQL commit), so a gateway releases a response only once its
+entry would survive a power cut; the batch's rollup counts commit with it. Triggers refuse
 UPDATE and DELETE; anyone who bypasses them is caught by `verify`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +20,8 @@ from . import merkle
 from .checkpoint import SignedTreeHead, TreeHead, sign
 from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
 from .merkle import Frontier
+from .rollups import COLUMNS, UPSERT, Rollup, accumulate, as_rollups
+from .sql import Db, connect
 from .verify import VerifyReport, verify_log
 
 Clock = Callable[[], int]
@@ -28,43 +30,6 @@ Clock = Callable[[], int]
 
 class LogError(Exception):
     """A request the log cannot answer: an entry or size it does not hold, or a foreign file."""
-
-
-def _append_only(table: str) -> str:
-    return "\n".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-        for op in ("UPDATE", "DELETE")
-    )
-
-
-_KINDS = ", ".join(f"'{k.value}'" for k in EntryKind)
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY,
-    time_us INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ({_KINDS})),
-    body TEXT NOT NULL,
-    leaf BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS heads (
-    id INTEGER PRIMARY KEY,
-    size INTEGER NOT NULL,
-    time_us INTEGER NOT NULL,
-    root BLOB NOT NULL,
-    key_id BLOB NOT NULL,
-    signature BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tree (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    origin TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    time_us INTEGER NOT NULL,
-    frontier BLOB NOT NULL
-);
-{_append_only("entries")}
-{_append_only("heads")}
-"""
 
 
 def _now_us() -> int:
@@ -85,11 +50,9 @@ def unpack_frontier(size: int, blob: bytes) -> Frontier:
 
 
 class AuditLog:
-    """One state's log. Single writer; every write is its own IMMEDIATE transaction."""
+    """One state's log. Writers take turns: every write is its own exclusive transaction."""
 
-    def __init__(
-        self, db: sqlite3.Connection, origin: str, key: Ed25519PrivateKey, clock: Clock
-    ) -> None:
+    def __init__(self, db: Db, origin: str, key: Ed25519PrivateKey, clock: Clock) -> None:
         self._db = db
         self.origin = origin
         self._key = key
@@ -99,19 +62,28 @@ class AuditLog:
 
     @classmethod
     def open(
-        cls, path: Path, origin: str, key: Ed25519PrivateKey, clock: Clock = _now_us
+        cls, target: Path | str, origin: str, key: Ed25519PrivateKey, clock: Clock = _now_us,
+        *, schema: str | None = None,
     ) -> AuditLog:
-        """Open or create the log; reopening reads one row, whatever the log's length."""
-        db = sqlite3.connect(path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(SCHEMA)
-        db.execute("INSERT OR IGNORE INTO tree VALUES (1, ?, 0, 0, ?)", (origin, b""))
-        log = cls(db, origin, key, clock)
-        stored = log._load()
+        """Open or create the log in a SQLite file or a PostgreSQL database (URL), there in
+        `schema` (default: audit_ and the origin's last part, e.g. audit_wa). Reopening reads
+        one row, whatever the log's length."""
+        name = schema or "audit_" + origin.rsplit("/", 1)[-1].lower()
+        db = connect(target, name)
+        try:
+            db.execute(
+                "INSERT INTO tree VALUES (1, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING",
+                (origin, b""),
+            )
+            log = cls(db, origin, key, clock)
+            stored = log._load()
+        except BaseException:
+            db.close()
+            raise
+        where = f"schema {name}" if db.dialect.name == "postgresql" else str(target)
         if stored != origin:
             db.close()
-            raise LogError(f"{path} is the log of {stored}, not {origin}")
+            raise LogError(f"{where} is the log of {stored}, not {origin}")
         last = db.execute("SELECT size, time_us FROM heads ORDER BY id DESC LIMIT 1").fetchone()
         if last:
             log._signed_size, log._signed_time = last
@@ -147,27 +119,29 @@ class AuditLog:
         if not items:
             return []
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         try:
             self._load()  # another writer may have appended since we last looked
             start, last, now = self._size, self._last_time, self._clock()
-            rows, leaves = [], []
+            rows, leaves, counted = [], [], []
             for seq, (kind, body) in enumerate(items, start):
                 last = max(now, last + 1)
                 name, text = EntryKind(kind).value, canonical_json(body)
                 leaf = merkle.leaf_hash(leaf_data(last, name, text))
                 rows.append((seq, last, name, text, leaf))
                 leaves.append(leaf)
+                counted.append((last, name, body))
             frontier = Frontier.restore(self._frontier.nodes())
             frontier.extend(leaves)
             db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(UPSERT, [(*k, *v) for k, v in accumulate(counted).items()])
             db.execute(
                 "UPDATE tree SET size = ?, time_us = ?, frontier = ?",
                 (frontier.size, last, pack_frontier(frontier)),
             )
-            db.execute("COMMIT")
+            db.commit()
         except BaseException:
-            db.execute("ROLLBACK")
+            db.rollback()
             raise
         self._size, self._last_time, self._frontier = frontier.size, last, frontier
         return list(range(start, start + len(items)))
@@ -184,7 +158,7 @@ class AuditLog:
     def sign_head(self) -> SignedTreeHead:
         """Sign and store the current head, committing the log to everything before it."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         try:
             self._load()
             signed = sign(self.head(), self._key)
@@ -193,9 +167,9 @@ class AuditLog:
                 "INSERT INTO heads (size, time_us, root, key_id, signature) VALUES (?,?,?,?,?)",
                 (h.size, h.time_us, h.root, signed.key_id, signed.signature),
             )
-            db.execute("COMMIT")
+            db.commit()
         except BaseException:
-            db.execute("ROLLBACK")
+            db.rollback()
             raise
         self._signed_size, self._signed_time = h.size, h.time_us
         return signed
@@ -250,6 +224,25 @@ class AuditLog:
         if not 0 <= size1 <= len(leaves):
             raise LogError(f"size {size1} is not a prefix of size {len(leaves)}")
         return merkle.consistency_proof(leaves, size1)
+
+    def rollups(self, since: str = "", until: str = "9999-12-31") -> list[Rollup]:
+        """Counts for days from `since` to `until` inclusive (YYYY-MM-DD), read not rescanned."""
+        rows = self._db.execute(
+            f"SELECT {COLUMNS} FROM rollups WHERE day >= ? AND day <= ?", (since, until)
+        )
+        return as_rollups(rows)
+
+    def events(self, kinds: Sequence[EntryKind]) -> list[AuditEntry]:
+        """Every entry of the given kinds other than decisions (policy changes, reviews...)."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" * len(kinds))
+        rows = self._db.execute(
+            f"SELECT seq, time_us, kind, body, leaf FROM entries WHERE kind IN ({marks}) "
+            f"AND kind <> 'decision' ORDER BY seq", [k.value for k in kinds]
+        )
+        return [AuditEntry(seq, t, EntryKind(k), json.loads(b), leaf)
+                for seq, t, k, b, leaf in rows]
 
     def verify(self, public_key: Ed25519PublicKey) -> VerifyReport:
         """Recompute every leaf, the tree, and every signed head from what is stored."""

@@ -9,25 +9,26 @@ Findings are ordered by position: a head at size S comes before entry S.
 from __future__ import annotations
 
 import gc
-import sqlite3
+import multiprocessing
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from hashlib import sha256
+from multiprocessing.pool import AsyncResult, Pool
 from operator import lt
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .checkpoint import NoteError, SignedTreeHead, TreeHead, verify
-from .entries import LEAF_DATA_SQL
 from .merkle import Frontier
+from .rollups import COLUMNS, Rollup, as_rollups, recompute_sql
+from .rollups import implied as implied_rollups
+from .sql import Db, connect
 
 BATCH = 1 << 16
-_ROWS = (
-    f"SELECT time_us, leaf, {LEAF_DATA_SQL} FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq"
-)
 
 
 class Tamper(Enum):
@@ -38,6 +39,7 @@ class Tamper(Enum):
     TRUNCATED = "truncated"
     REWRITTEN = "rewritten"
     FORGED_HEAD = "forged head"
+    ROLLUPS = "rollups disagree with the entries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,8 @@ class Finding:
     head: int | None = None
 
     def __str__(self) -> str:
-        where = f"entry {self.seq}" if self.seq is not None else f"signed head #{self.head}"
+        where = (f"entry {self.seq}" if self.seq is not None
+                 else f"signed head #{self.head}" if self.head is not None else "rollups")
         return f"{where}: {self.tamper.value}: {self.detail}"
 
 
@@ -92,15 +95,26 @@ def _at_entry(seq: int) -> int:
 class _Pass:
     """One verification pass over a log; `first` keeps the earliest finding by position."""
 
-    def __init__(self, db: sqlite3.Connection, origin: str, key: Ed25519PublicKey) -> None:
+    def __init__(self, db: Db, origin: str, key: Ed25519PublicKey) -> None:
         self.db = db
+        self.rows_sql = (f"SELECT time_us, leaf, {db.dialect.leaf_data} FROM entries "
+                         f"WHERE seq >= ? AND seq < ? ORDER BY seq")
         self.first: tuple[int, Finding] | None = None
-        self.size, self.state_blob = db.execute("SELECT size, frontier FROM tree").fetchone()
+        # One snapshot of the log's state, heads and counts, even while a gateway appends.
+        db.begin_snapshot()
+        try:
+            self.size, self.state_blob = db.execute("SELECT size, frontier FROM tree").fetchone()
+            heads = db.execute(
+                "SELECT id, size, time_us, root, key_id, signature FROM heads ORDER BY id"
+            ).fetchall()
+            self.stored = {r.key: r for r in as_rollups(
+                db.execute(f"SELECT {COLUMNS} FROM rollups"))}
+        finally:
+            db.commit()
+        self.implied = _Recompute(db, self.size)
         self.roots: dict[int, list[tuple[int, bytes]]] = {}
         self.heads = self.last_signed = 0
-        for hid, size, t, root, key_id, sig in db.execute(
-            "SELECT id, size, time_us, root, key_id, signature FROM heads ORDER BY id"
-        ):
+        for hid, size, t, root, key_id, sig in heads:
             self.heads += 1
             try:
                 good = verify(SignedTreeHead(TreeHead(origin, size, root, t), key_id, sig), key)
@@ -132,7 +146,7 @@ class _Pass:
         good, prev_time, stop_i = 0, -1, 0
         while good < self.size and not self.settled(_at_entry(good)):
             end = min(good + BATCH, self.size)
-            rows = self.db.execute(_ROWS, (good, end)).fetchall()
+            rows = self.db.execute(self.rows_sql, (good, end)).fetchall()
             bad, finding = len(rows), None
             if bad != end - good:
                 bad, finding = self.locate_gap(good, end)
@@ -157,7 +171,19 @@ class _Pass:
             good, prev_time = end, times[-1]
         if good == self.size:
             self.check_end()
+            if not self.settled(_at_entry(self.size) + 1):
+                self.check_rollups()
         return good
+
+    def check_rollups(self) -> None:
+        """The stored counts against the counts the (now verified) entries imply."""
+        stored, implied = self.stored, {r.key: r for r in self.implied.result()}
+        if stored == implied:
+            return
+        wrong = min(k for k in stored.keys() | implied.keys() if stored.get(k) != implied.get(k))
+        detail = (f"{' '.join(part or '-' for part in wrong)}: stored "
+                  f"{_counts(stored.get(wrong))}, the entries give {_counts(implied.get(wrong))}")
+        self.note(_at_entry(self.size) + 1, Finding(Tamper.ROLLUPS, detail))
 
     def check_stop(self, frontier: Frontier, good_from: int) -> None:
         """Compare the recomputed root at this size with every head and the log's state."""
@@ -222,12 +248,52 @@ class _Pass:
         return Finding(Tamper.EDITED, "its contents no longer hash to its leaf", seq=seq)
 
 
-def verify_log(db: sqlite3.Connection, origin: str, key: Ed25519PublicKey) -> VerifyReport:
+def _counts(row: Rollup | None) -> str:
+    if row is None:
+        return "no row"
+    return f"{row.entries} entries, {row.photos} photos, {row.records} records"
+
+
+PARALLEL_FROM = 100_000
+"""Logs this long recompute their rollups in a second process while this one hashes."""
+
+
+def _implied(target: str | Path, schema: str, size: int) -> list[Rollup]:
+    db = connect(target, schema)
+    try:
+        return implied_rollups(db.execute(recompute_sql(db.dialect), (size,)))
+    finally:
+        db.close()
+
+
+class _Recompute:
+    """The rollups the entries imply, computed beside the main pass on a second core."""
+
+    def __init__(self, db: Db, size: int) -> None:
+        self._args = (db.target, db.schema_name, size)
+        self._pool: Pool | None = None
+        if size >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = multiprocessing.get_context("fork").Pool(1)
+            self._async: AsyncResult[list[Rollup]] = self._pool.apply_async(_implied, self._args)
+
+    def result(self) -> list[Rollup]:
+        return _implied(*self._args) if self._pool is None else self._async.get()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()  # done, or a finding already decided the outcome
+            self._pool.join()
+
+
+def verify_log(db: Db, origin: str, key: Ed25519PublicKey) -> VerifyReport:
     """Check a log's rows, tree and signed heads; see `Tamper` for what can be named."""
     started = time.perf_counter()
     check = _Pass(db, origin, key)
-    with _gc_paused():
-        good = check.run()
+    try:
+        with _gc_paused():
+            good = check.run()
+    finally:
+        check.implied.close()
     return VerifyReport(
         entries=good,
         heads=check.heads,

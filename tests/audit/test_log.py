@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
+import psycopg
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from stateline.audit import AuditLog, EntryKind, LogError, Tamper, open_state_log
+from stateline.audit import (
+    AuditLog,
+    EntryKind,
+    LogError,
+    Tamper,
+    load_or_create_key,
+    open_state_log,
+    signing_key,
+)
+from stateline.audit import verify as verify_module
 from stateline.audit.checkpoint import TreeHead, sign
 from stateline.audit.entries import leaf_data
 from stateline.audit.log import pack_frontier
 from stateline.audit.merkle import Frontier, leaf_hash, verify_consistency, verify_inclusion
+from stateline.audit.sql import POSTGRES, SQLITE, Db
 from stateline.datadir import DataDir
 
 ORIGIN = "stateline/WA"
@@ -37,9 +51,51 @@ def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "audit.db"
+@dataclass(frozen=True)
+class Store:
+    """Where a test's log lives: a SQLite file, or a fresh schema in PostgreSQL."""
+
+    target: Path | str
+    schema: str
+
+    def open(self, key: Ed25519PrivateKey, clock: Clock | None = None,
+             origin: str = ORIGIN) -> AuditLog:
+        if clock is None:
+            return AuditLog.open(self.target, origin, key, schema=self.schema)
+        return AuditLog.open(self.target, origin, key, clock, schema=self.schema)
+
+    def connect(self) -> Db:
+        """Another connection to the same rows, as anyone with the database's password has."""
+        if isinstance(self.target, Path):
+            return Db(sqlite3.connect(self.target, isolation_level=None), SQLITE)
+        raw = psycopg.connect(self.target, autocommit=True)
+        raw.execute(f"SET search_path TO {self.schema}")
+        return Db(raw, POSTGRES)
+
+    def attacker(self) -> Db:
+        """A connection that has switched the append-only triggers off."""
+        db = self.connect()
+        if db.dialect is SQLITE:
+            for (trigger,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            ).fetchall():
+                db.execute(f"DROP TRIGGER {trigger}")
+        else:
+            for table in ("entries", "heads"):
+                db.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        return db
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield Store(tmp_path / "audit.db", "audit_wa")
+        return
+    url = os.environ["STATELINE_TEST_POSTGRES_URL"]
+    schema = f"audit_test_{uuid.uuid4().hex[:12]}"
+    yield Store(url, schema)
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def decision(i: int) -> dict[str, object]:
@@ -47,9 +103,9 @@ def decision(i: int) -> dict[str, object]:
 
 
 @pytest.fixture
-def log(path: Path, key: Ed25519PrivateKey) -> Iterator[AuditLog]:
+def log(store: Store, key: Ed25519PrivateKey) -> Iterator[AuditLog]:
     """50 entries in batches of 5; signed heads #1 at 20 and #2 at 40; 10 unsigned after."""
-    with AuditLog.open(path, ORIGIN, key, Clock()) as audit:
+    with store.open(key, Clock()) as audit:
         for batch in range(10):
             audit.append_many([(EntryKind.DECISION, decision(batch * 5 + i)) for i in range(5)])
             if audit.size in (20, 40):
@@ -57,7 +113,7 @@ def log(path: Path, key: Ed25519PrivateKey) -> Iterator[AuditLog]:
         yield audit
 
 
-def test_append_reopen_and_read_back(log: AuditLog, path: Path, key: Ed25519PrivateKey) -> None:
+def test_append_reopen_and_read_back(log: AuditLog, store: Store, key: Ed25519PrivateKey) -> None:
     assert log.size == 50
     entry = log.entry(7)
     assert (entry.seq, entry.kind, entry.body) == (7, EntryKind.DECISION, decision(7))
@@ -70,7 +126,7 @@ def test_append_reopen_and_read_back(log: AuditLog, path: Path, key: Ed25519Priv
     )
     root = log.head().root
     log.close()
-    with AuditLog.open(path, ORIGIN, key, Clock()) as again:
+    with store.open(key, Clock()) as again:
         assert (again.size, again.head().root) == (50, root)
         assert again.append(EntryKind.LOGIN, {"user": "reviewer"}) == 50
         assert again.entry(50).time_us > entry.time_us
@@ -92,15 +148,18 @@ def test_a_failed_batch_leaves_nothing(log: AuditLog, key: Ed25519PrivateKey) ->
     assert log.verify(key.public_key()).ok
 
 
-def test_the_logs_own_connection_cannot_change_history(log: AuditLog, path: Path) -> None:
-    db = sqlite3.connect(path)
-    for sql in (
+def test_another_connection_cannot_change_history(log: AuditLog, store: Store) -> None:
+    db = store.connect()
+    statements = [
         "UPDATE entries SET body = '{}' WHERE seq = 1",
         "DELETE FROM entries",
         "DELETE FROM heads",
         "UPDATE heads SET size = 1",
-    ):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    ]
+    if db.dialect is POSTGRES:
+        statements += ["TRUNCATE entries", "TRUNCATE heads"]
+    for sql in statements:
+        with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
             db.execute(sql)
     db.close()
 
@@ -126,9 +185,9 @@ def test_inclusion_and_consistency_proofs(log: AuditLog) -> None:
         log.consistency_proof(10, 51)
 
 
-def test_maybe_sign_by_count_or_by_time(path: Path, key: Ed25519PrivateKey) -> None:
+def test_maybe_sign_by_count_or_by_time(store: Store, key: Ed25519PrivateKey) -> None:
     clock = Clock()
-    with AuditLog.open(path, ORIGIN, key, clock) as audit:
+    with store.open(key, clock) as audit:
         assert audit.maybe_sign(every_entries=3, every_seconds=5) is None
         audit.append_many([(EntryKind.LOGIN, {"n": i}) for i in range(3)])
         signed = audit.maybe_sign(every_entries=3, every_seconds=5)
@@ -142,9 +201,9 @@ def test_maybe_sign_by_count_or_by_time(path: Path, key: Ed25519PrivateKey) -> N
         assert audit.maybe_sign(every_entries=3, every_seconds=5) is None  # nothing new
 
 
-def test_a_log_belongs_to_one_origin(log: AuditLog, path: Path, key: Ed25519PrivateKey) -> None:
+def test_a_log_belongs_to_one_origin(log: AuditLog, store: Store, key: Ed25519PrivateKey) -> None:
     with pytest.raises(LogError, match="stateline/WA"):
-        AuditLog.open(path, "stateline/OR", key)
+        store.open(key, origin="stateline/OR")
 
 
 def test_state_log_lives_in_the_state_folder(tmp_path: Path) -> None:
@@ -157,8 +216,8 @@ def test_state_log_lives_in_the_state_folder(tmp_path: Path) -> None:
     assert (tmp_path / "states/WA/audit-key.pem").stat().st_mode & 0o777 == 0o600
 
 
-def test_an_empty_log_verifies(path: Path, key: Ed25519PrivateKey) -> None:
-    with AuditLog.open(path, ORIGIN, key) as audit:
+def test_an_empty_log_verifies(store: Store, key: Ed25519PrivateKey) -> None:
+    with store.open(key) as audit:
         audit.sign_head()
         report = audit.verify(key.public_key())
     assert report.ok and (report.entries, report.heads) == (0, 1)
@@ -167,40 +226,40 @@ def test_an_empty_log_verifies(path: Path, key: Ed25519PrivateKey) -> None:
 # Tampering: each case opens the file as an attacker would, drops the triggers, changes rows.
 
 
-def untouched(db: sqlite3.Connection) -> None:
+def untouched(db: Db) -> None:
     """A connection that reads but writes nothing."""
 
 
-def edit_body(db: sqlite3.Connection) -> None:
+def edit_body(db: Db) -> None:
     db.execute("""UPDATE entries SET body = replace(body, '"released"', '"denied"') WHERE seq=7""")
 
 
-def rewrite_entry_and_leaf(db: sqlite3.Connection) -> None:
+def rewrite_entry_and_leaf(db: Db) -> None:
     body = json.dumps({"request": "R00007", "outcome": "denied"}, separators=(",", ":"))
     (t,) = db.execute("SELECT time_us FROM entries WHERE seq = 7").fetchone()
     leaf = leaf_hash(leaf_data(t, "decision", body))
     db.execute("UPDATE entries SET body = ?, leaf = ? WHERE seq = 7", (body, leaf))
 
 
-def rewrite_unsigned_entry_and_leaf(db: sqlite3.Connection) -> None:
+def rewrite_unsigned_entry_and_leaf(db: Db) -> None:
     (t, body) = db.execute("SELECT time_us, body FROM entries WHERE seq = 45").fetchone()
     body = body.replace("released", "denied")
     leaf = leaf_hash(leaf_data(t, "decision", body))
     db.execute("UPDATE entries SET body = ?, leaf = ? WHERE seq = 45", (body, leaf))
 
 
-def delete_entry(db: sqlite3.Connection) -> None:
+def delete_entry(db: Db) -> None:
     db.execute("DELETE FROM entries WHERE seq = 7")
 
 
-def swap_rows(db: sqlite3.Connection) -> None:
+def swap_rows(db: Db) -> None:
     """Swap entries 7 and 8 whole, leaf hashes included."""
     db.execute("UPDATE entries SET seq = -1 WHERE seq = 7")
     db.execute("UPDATE entries SET seq = 7 WHERE seq = 8")
     db.execute("UPDATE entries SET seq = 8 WHERE seq = -1")
 
 
-def swap_contents(db: sqlite3.Connection) -> None:
+def swap_contents(db: Db) -> None:
     """Swap what entries 7 and 8 say, leaving each leaf hash in place."""
     a = db.execute("SELECT time_us, kind, body FROM entries WHERE seq = 7").fetchone()
     b = db.execute("SELECT time_us, kind, body FROM entries WHERE seq = 8").fetchone()
@@ -208,7 +267,7 @@ def swap_contents(db: sqlite3.Connection) -> None:
     db.execute("UPDATE entries SET time_us=?, kind=?, body=? WHERE seq = 8", a)
 
 
-def move_entry_later(db: sqlite3.Connection) -> None:
+def move_entry_later(db: Db) -> None:
     """Move entry 3 to position 9, shifting 4..9 down: only time order shows it."""
     rows = db.execute(
         "SELECT seq, time_us, kind, body, leaf FROM entries WHERE seq BETWEEN 3 AND 9"
@@ -222,17 +281,17 @@ def move_entry_later(db: sqlite3.Connection) -> None:
     )
 
 
-def forged_row(db: sqlite3.Connection, seq: int, time_us: int) -> tuple[object, ...]:
+def forged_row(db: Db, seq: int, time_us: int) -> tuple[object, ...]:
     body = json.dumps({"request": "FAKE", "outcome": "denied"}, separators=(",", ":"))
     return (seq, time_us, "decision", body, leaf_hash(leaf_data(time_us, "decision", body)))
 
 
-def insert_at_end(db: sqlite3.Connection) -> None:
+def insert_at_end(db: Db) -> None:
     (t,) = db.execute("SELECT max(time_us) FROM entries").fetchone()
     db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", forged_row(db, 50, t + 1))
 
 
-def insert_in_middle(db: sqlite3.Connection) -> None:
+def insert_in_middle(db: Db) -> None:
     """Renumber 10.. up by one and slip a well-formed entry in at 10."""
     (t,) = db.execute("SELECT time_us FROM entries WHERE seq = 9").fetchone()
     db.execute("UPDATE entries SET seq = -seq - 1000 WHERE seq >= 10")
@@ -244,7 +303,7 @@ def insert_in_middle(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree SET size = ?, frontier = ?", (frontier.size, pack_frontier(frontier)))
 
 
-def truncate_behind_head(db: sqlite3.Connection) -> None:
+def truncate_behind_head(db: Db) -> None:
     """Cut everything from entry 15 and make the log's own state agree."""
     db.execute("DELETE FROM entries WHERE seq >= 15")
     leaves = [leaf for (leaf,) in db.execute("SELECT leaf FROM entries ORDER BY seq")]
@@ -253,11 +312,11 @@ def truncate_behind_head(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree SET size = ?, frontier = ?", (frontier.size, pack_frontier(frontier)))
 
 
-def truncate_unsigned_tail(db: sqlite3.Connection) -> None:
+def truncate_unsigned_tail(db: Db) -> None:
     db.execute("DELETE FROM entries WHERE seq >= 45")
 
 
-def add_head_with_another_key(db: sqlite3.Connection) -> None:
+def add_head_with_another_key(db: Db) -> None:
     (root,) = db.execute("SELECT root FROM heads WHERE id = 2").fetchone()
     signed = sign(TreeHead(ORIGIN, 40, root, START + 10**9), Ed25519PrivateKey.generate())
     db.execute(
@@ -266,7 +325,7 @@ def add_head_with_another_key(db: sqlite3.Connection) -> None:
     )
 
 
-def resign_head_with_another_key(db: sqlite3.Connection) -> None:
+def resign_head_with_another_key(db: Db) -> None:
     size, t, root = db.execute("SELECT size, time_us, root FROM heads WHERE id = 1").fetchone()
     signed = sign(TreeHead(ORIGIN, size, root, t), Ed25519PrivateKey.generate())
     db.execute(
@@ -274,21 +333,21 @@ def resign_head_with_another_key(db: sqlite3.Connection) -> None:
     )
 
 
-def edit_head_root(db: sqlite3.Connection) -> None:
+def edit_head_root(db: Db) -> None:
     db.execute("UPDATE heads SET root = ? WHERE id = 1", (sha256(b"x").digest(),))
 
 
-def edit_head_size(db: sqlite3.Connection) -> None:
+def edit_head_size(db: Db) -> None:
     db.execute("UPDATE heads SET size = 19 WHERE id = 1")
 
 
-def edit_body_and_forge_later_head(db: sqlite3.Connection) -> None:
+def edit_body_and_forge_later_head(db: Db) -> None:
     edit_body(db)
     edit_head_root(db)
     db.execute("UPDATE heads SET root = ? WHERE id = 2", (sha256(b"x").digest(),))
 
 
-CASES: list[tuple[Callable[[sqlite3.Connection], None], Tamper | None, int | None, int | None]] = [
+CASES: list[tuple[Callable[[Db], None], Tamper | None, int | None, int | None]] = [
     (untouched, None, None, None),
     (edit_body, Tamper.EDITED, 7, None),
     (rewrite_entry_and_leaf, Tamper.REWRITTEN, None, 1),
@@ -314,18 +373,14 @@ CASES: list[tuple[Callable[[sqlite3.Connection], None], Tamper | None, int | Non
 )
 def test_verify_names_the_first_bad_entry_or_head(
     log: AuditLog,
-    path: Path,
+    store: Store,
     key: Ed25519PrivateKey,
-    tamper: Callable[[sqlite3.Connection], None],
+    tamper: Callable[[Db], None],
     kind: Tamper | None,
     seq: int | None,
     head: int | None,
 ) -> None:
-    db = sqlite3.connect(path, isolation_level=None)
-    for (trigger,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    ).fetchall():
-        db.execute(f"DROP TRIGGER {trigger}")
+    db = store.attacker()
     tamper(db)
     db.close()
     report = log.verify(key.public_key())
@@ -346,14 +401,113 @@ def test_verify_with_another_public_key_rejects_every_head(log: AuditLog) -> Non
 
 
 def test_truncation_is_named_before_a_forged_head_beyond_it(
-    log: AuditLog, path: Path, key: Ed25519PrivateKey
+    log: AuditLog, store: Store, key: Ed25519PrivateKey
 ) -> None:
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("DROP TRIGGER entries_no_delete")
-    db.execute("DROP TRIGGER heads_no_update")
+    db = store.attacker()
     db.execute("DELETE FROM entries WHERE seq >= 30")
     db.execute("UPDATE heads SET root = ? WHERE id = 2", (bytes(32),))
     db.close()
     finding = log.verify(key.public_key()).finding
     assert finding is not None
     assert (finding.tamper, finding.seq) == (Tamper.TRUNCATED, 30)
+
+
+def query(category: str, key: str, outcome: str, records: int = 1,
+          photo: bool = False) -> dict[str, object]:
+    return {"category": category, "key": key, "outcome": outcome,
+            "records": [f"R{i}" for i in range(records)], "photo_released": photo}
+
+
+def test_rollups_count_each_batch_by_day_category_group_and_outcome(
+    store: Store, key: Ed25519PrivateKey
+) -> None:
+    clock = Clock()
+    with store.open(key, clock) as audit:
+        audit.append_many([
+            (EntryKind.DECISION, query("ICE", "DQ", "denied", records=0)),
+            (EntryKind.DECISION, query("ICE", "DQ", "denied", records=0)),
+            (EntryKind.DECISION, query("in-state", "DQ", "released", records=2, photo=True)),
+            (EntryKind.DECISION, query("in-state", "RQ", "partial")),
+            (EntryKind.POLICY_CHANGE, {"version": 3}),
+        ])
+        clock.now += 86_400_000_000  # the next day
+        audit.append(EntryKind.DECISION, query("HSI", "KQ", "held", records=0))
+        audit.append(EntryKind.REVIEW, query("HSI", "KQ", "released", records=3))
+        rows = [(r.day, r.kind, r.category, r.group, r.outcome, r.entries, r.photos, r.records)
+                for r in audit.rollups()]
+        assert rows == [
+            ("2026-03-01", "decision", "ICE", "driver", "denied", 2, 0, 0),
+            ("2026-03-01", "decision", "in-state", "driver", "released", 1, 1, 2),
+            ("2026-03-01", "decision", "in-state", "vehicle", "partial", 1, 0, 1),
+            ("2026-03-01", "policy-change", "", "", "", 1, 0, 0),
+            ("2026-03-02", "decision", "HSI", "history", "held", 1, 0, 0),
+            ("2026-03-02", "review", "HSI", "history", "released", 1, 0, 3),
+        ]
+        assert [r.day for r in audit.rollups(since="2026-03-02")] == ["2026-03-02"] * 2
+        assert [e.kind for e in audit.events([EntryKind.POLICY_CHANGE, EntryKind.REVIEW])] == [
+            EntryKind.POLICY_CHANGE, EntryKind.REVIEW]
+        assert audit.verify(key.public_key()).ok
+
+
+def test_a_failed_batch_adds_nothing_to_the_rollups(log: AuditLog) -> None:
+    before = log.rollups()
+    with pytest.raises(ValueError):
+        log.append_many([(EntryKind.DECISION, query("ICE", "DQ", "denied")), ("nope", {})])
+    assert log.rollups() == before
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE rollups SET entries = entries - 1",
+    "UPDATE rollups SET photos = photos + 1",
+    "DELETE FROM rollups",
+    "INSERT INTO rollups VALUES ('2026-03-01', 'decision', 'ICE', 'driver', 'denied', 1, 0, 0)",
+])
+def test_verify_catches_rollups_that_disagree_with_the_entries(
+    log: AuditLog, store: Store, key: Ed25519PrivateKey, change: str
+) -> None:
+    db = store.attacker()
+    db.execute(change)
+    db.close()
+    finding = log.verify(key.public_key()).finding
+    assert finding is not None and finding.tamper is Tamper.ROLLUPS
+    assert str(finding).startswith("rollups: rollups disagree with the entries: 2026-03-01")
+
+
+@pytest.mark.postgres
+def test_a_state_can_keep_its_log_in_postgresql(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    url = os.environ["STATELINE_TEST_POSTGRES_URL"]
+    data = DataDir(tmp_path)
+    data.state_dir("ZZ").mkdir(parents=True)
+    data.config("ZZ").write_text(f'[audit]\nurl = "{url}"\n')
+    try:
+        with open_state_log(data, "ZZ") as audit:
+            audit.append(EntryKind.LOGIN, {"user": "coordinator"})
+            assert audit.verify(load_public(data)).ok
+        assert not (tmp_path / "states/ZZ/audit.db").exists()
+    finally:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("DROP SCHEMA IF EXISTS audit_zz CASCADE")
+
+
+def load_public(data: DataDir) -> Ed25519PublicKey:
+    return load_or_create_key(signing_key(data, "ZZ")).public_key()
+
+
+def test_a_log_url_in_the_config_must_be_postgresql(tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    data.state_dir("ZZ").mkdir(parents=True)
+    data.config("ZZ").write_text('[audit]\nurl = "mysql://x"\n')
+    with pytest.raises(LogError, match=r"\[audit\] url"):
+        open_state_log(data, "ZZ")
+
+
+def test_a_long_log_recomputes_its_rollups_in_a_second_process(
+    log: AuditLog, store: Store, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 1)
+    assert log.verify(key.public_key()).ok
+    db = store.attacker()
+    db.execute("UPDATE rollups SET records = records + 1")
+    db.close()
+    finding = log.verify(key.public_key()).finding
+    assert finding is not None and finding.tamper is Tamper.ROLLUPS
