@@ -203,3 +203,20 @@ def test_a_state_without_a_log_is_a_clear_error(tmp_path: Path, nation: DataDir)
     empty.state_dir("WA").mkdir(parents=True)
     code, out, _ = run(empty, "search", "--json")
     assert code == 1 and "has no audit log" in json.loads(out)["error"]["text"]
+
+
+def test_counts_come_from_the_rollups(nation: DataDir) -> None:
+    code, out, _ = run(nation, "counts", "--json")
+    assert code == 0
+    rows = {(r["kind"], r["category"], r["outcome"]): r["entries"] for r in json.loads(out)}
+    assert rows[("decision", "ICE", "denied")] == 1
+    assert rows[("decision", "HSI", "held")] == 1
+    assert rows[("review", "HSI", "partial")] == 1  # released after review, SSN withheld
+    assert rows[("decision", "in-state", "released")] == 3
+    code, out, _ = run(nation, "counts")
+    assert code == 0 and "ICE" in out and "denied" in out
+    code, out, _ = run(nation, "counts", "--since", "2000-01-01", "--until", "2000-12-31",
+                       "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, _, err = run(nation, "counts", "--since", "yesterday")
+    assert code == 1 and "--since 'yesterday' is not a day" in err

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,31 @@ class AuditLog:
             f"SELECT {COLUMNS} FROM rollups WHERE day >= ? AND day <= ?", (since, until)
         )
         return as_rollups(rows)
+
+    def scan(self, kinds: Sequence[EntryKind], since_us: int | None = None,
+             until_us: int | None = None, chunk: int = 10_000) -> Iterator[AuditEntry]:
+        """Entries of these kinds in a time range, newest first, read a range of sequence
+        numbers at a time. Times rise with sequence numbers, so the walk stops at `since_us`."""
+        marks = ", ".join("?" * len(kinds))
+        sql = (f"SELECT seq, time_us, kind, body, leaf FROM entries WHERE seq >= ? AND seq < ? "
+               f"AND kind IN ({marks}) AND time_us >= ? AND time_us <= ? ORDER BY seq DESC")
+        low, high = since_us or 0, until_us if until_us is not None else 2**62
+        names = [k.value for k in kinds]
+        for top in range(self._size, 0, -chunk):
+            rows = self._db.execute(sql, (max(top - chunk, 0), top, *names, low, high)).fetchall()
+            for seq, t, kind, text, leaf in rows:
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    continue  # a damaged row; `verify` names it
+                if isinstance(body, dict):
+                    yield AuditEntry(seq, t, EntryKind(kind), body, leaf)
+            if since_us is not None:
+                (first,) = self._db.execute(
+                    "SELECT time_us FROM entries WHERE seq = ?", (max(top - chunk, 0),)
+                ).fetchone() or (None,)
+                if first is not None and first < since_us:
+                    return
 
     def events(self, kinds: Sequence[EntryKind]) -> list[AuditEntry]:
         """Every entry of the given kinds other than decisions (policy changes, reviews...)."""

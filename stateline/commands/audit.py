@@ -1,4 +1,4 @@
-"""`stateline audit verify|show|search|proof`: check a state's audit log and read it.
+"""`stateline audit verify|show|search|proof|counts`: check a state's audit log and read it.
 
 Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
 stdout; the exit status is 1. A log that fails `verify` also exits 1, naming the first bad entry.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich import box
@@ -28,6 +29,7 @@ from ..audit import (
     NoteError,
     ProofError,
     audit_db,
+    audit_url,
     load_or_create_key,
     open_state_log,
     signing_key,
@@ -77,14 +79,14 @@ def answering(as_json: bool = False) -> Iterator[None]:
         options.fail(str(error), "not-found", as_json)
     except (AuditCommandError, NoteError) as error:
         options.fail(str(error), "invalid", as_json)
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, psycopg.Error, OSError) as error:
         options.fail(f"cannot read the audit log: {error}", "store-error", as_json)
 
 
 def _located(data: str, state: str) -> tuple[DataDir, str]:
     folder = DataDir.resolve(data)
     code = checked_state(folder, state)
-    if not audit_db(folder, code).is_file():
+    if audit_url(folder, code) is None and not audit_db(folder, code).is_file():
         raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
     return folder, code
 
@@ -251,31 +253,16 @@ class Filters:
 
 def search_entries(folder: DataDir, code: str, filters: Filters,
                    limit: int) -> Iterator[AuditEntry]:
-    """Matching decision and review entries, newest first, read row by row from the log."""
-    where = [f"kind IN ({', '.join('?' for _ in SEARCHED)})"]
-    params: list[object] = list(SEARCHED)
-    if filters.since_us is not None:
-        where.append("time_us >= ?")
-        params.append(filters.since_us)
-    if filters.until_us is not None:
-        where.append("time_us <= ?")
-        params.append(filters.until_us)
-    uri = f"{audit_db(folder, code).resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as db:
-        rows = db.execute("SELECT seq, time_us, kind, body, leaf FROM entries WHERE "
-                          + " AND ".join(where) + " ORDER BY seq DESC", params)
+    """Matching decision and review entries, newest first."""
+    with open_state_log(folder, code) as log:
         found = 0
-        for seq, time_us, kind, text, leaf in rows:
-            try:
-                body = json.loads(text)
-            except ValueError:
-                continue  # a damaged row; `verify` names it
-            if not isinstance(body, dict) or not filters.match(body):
-                continue
-            yield AuditEntry(seq, time_us, EntryKind(kind), body, leaf)
-            found += 1
-            if found >= limit:
-                return
+        for entry in log.scan([EntryKind(k) for k in SEARCHED], filters.since_us,
+                              filters.until_us):
+            if filters.match(dict(entry.body)):
+                yield entry
+                found += 1
+                if found >= limit:
+                    return
 
 
 @app.command("search")
@@ -367,3 +354,45 @@ def proof_command(
     for node in hashes:
         typer.echo(node.hex())
     typer.echo("verifies: " + ("yes" if ok else "NO"))
+
+
+@app.command("counts")
+def counts_command(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    since: str | None = typer.Option(None, "--since", help="From this day (YYYY-MM-DD, UTC)."),
+    until: str | None = typer.Option(None, "--until", help="Up to this day (YYYY-MM-DD)."),
+    as_json: bool = options.JSON,
+) -> None:
+    """Requests and outcomes per day, category, message group and outcome, from the rollups
+    kept with the entries (no rescan; `verify` checks them)."""
+    with answering(as_json):
+        folder, code = _located(data, state)
+        days = [_day(text, name) for text, name in ((since, "--since"), (until, "--until"))]
+        with open_state_log(folder, code) as log:
+            rows = log.rollups(days[0] or "", days[1] or "9999-12-31")
+    if as_json:
+        typer.echo(json.dumps([{"day": r.day, "kind": r.kind, "category": r.category,
+                                "group": r.group, "outcome": r.outcome, "entries": r.entries,
+                                "photos": r.photos, "records": r.records} for r in rows],
+                              indent=2))
+        return
+    table = Table(title=f"{code}: audit counts by day", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    for column in ("day", "kind", "category", "group", "outcome", "entries", "photos",
+                   "records"):
+        table.add_column(column, justify="right" if column in ("entries", "photos",
+                                                                 "records") else "left")
+    for r in rows:
+        table.add_row(r.day, r.kind, r.category or "-", r.group or "-", r.outcome or "-",
+                      f"{r.entries:,}", f"{r.photos:,}", f"{r.records:,}")
+    console.print(table)
+
+
+def _day(text: str | None, name: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise AuditCommandError(f"{name} {text!r} is not a day (YYYY-MM-DD)") from None
