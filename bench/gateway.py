@@ -4,13 +4,17 @@ beside the same queries as bare store lookups; audit appends and verification pe
 Targets (issue: the state gateway and its audit log): >= 10,000 queries/s on 2 cores; gateway
 ÷ bare lookups >= 0.25; audit verify >= 300,000 entries/s.
 
-    .venv/bin/python bench/gateway.py [--residents N] [--queries N]
+    .venv/bin/python bench/gateway.py [--residents N] [--queries N] [--data DIR]
+
+With --data, the built nation is kept in DIR and reused by later runs with the same residents;
+each run works on a fresh copy of it, so every run starts with an empty audit log.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import tempfile
 import time
 from datetime import date
@@ -22,11 +26,12 @@ from stateline.dmv import open_store
 from stateline.dmv.store import DmvStore, Sample
 from stateline.gateway import Gateway
 from stateline.protocol import Message, read
-from stateline.sim.nation import build_nation
+from stateline.sim.nation import NationError, build_nation, read_manifest
 
 STATE = "WA"
 SENDERS = ("WASPD0100", "ORPPD0000", "AZDPS0000", "TXCBP0100", "NYHSI0100", "VTICE0900")
 BATCH = 100
+SEED = 3
 
 
 def query_mix(samples: list[Sample], count: int) -> list[tuple[str, Sample]]:
@@ -58,16 +63,37 @@ def bare(store: DmvStore, kind: str, sample: Sample) -> object:
     return store.by_vin(sample.vin)
 
 
+def nation(folder: Path, residents: int, kept: Path | None) -> tuple[DataDir, float]:
+    """A one-state nation in `folder`: built there, or copied from the one kept in `kept`
+    (built there first when it is missing or has another size). Returns it and the build time."""
+    data = DataDir(folder / "nation")
+    if kept is None:
+        start = time.perf_counter()
+        build_nation(data, (STATE,), residents=residents, seed=SEED)
+        return data, time.perf_counter() - start
+    built = 0.0
+    try:
+        manifest = read_manifest(DataDir(kept))
+        fits = (manifest.residents, manifest.seed, manifest.states) == (residents, SEED, (STATE,))
+    except NationError:
+        fits = False
+    if not fits:
+        start = time.perf_counter()
+        build_nation(DataDir(kept), (STATE,), residents=residents, seed=SEED, force=True)
+        built = time.perf_counter() - start
+    shutil.copytree(kept, data.root)
+    return data, built
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="keep the built nation here and reuse it in later runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        data = DataDir(Path(folder))
-        start = time.perf_counter()
-        build_nation(data, (STATE,), residents=args.residents, seed=3)
-        built = time.perf_counter() - start
+        data, built = nation(Path(folder), args.residents, args.data)
         store = open_store(data.dmv_url(STATE))
         samples = store.sample(2_000, seed=5)
         mix = query_mix(samples, args.queries)
@@ -104,7 +130,8 @@ def main() -> None:
         report = log.verify(public)
         log.close()
 
-    print(f"{STATE}: {args.residents:,} residents (built in {built:.0f} s), "
+    origin = f"built in {built:.0f} s" if built else f"kept in {args.data}"
+    print(f"{STATE}: {args.residents:,} residents ({origin}), "
           f"{len(messages):,} queries: 50% DQ by OLN, 15% DQ by name and DOB, 25% RQ by "
           "plate, 10% RQ by VIN; senders local, state, CBP, HSI and ICE")
     print(f"  bare store lookups            {bare_rate:>10,.0f} /s   1.00")

@@ -3,8 +3,8 @@ the decision durably before any response leaves (DESIGN.md "One query, end to en
 
 from __future__ import annotations
 
+import os
 import tomllib
-import uuid
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -15,11 +15,11 @@ from typing import Any
 from ..audit import AuditLog, EntryKind, open_state_log
 from ..datadir import DataDir
 from ..directory.agency import Agency
-from ..directory.categories import category
+from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
 from ..policy.engine import Decision, Request, Verdict
 from ..policy.live import LivePolicy
-from ..policy.registry import Registry, Subject, context_for
+from ..policy.registry import OnFile, Registry, Subject, context_for
 from ..policy.store import checked_state
 from ..protocol import Answer, Message, Outcome, birth_date, dumps, loads, response_to, spec_for
 from .lookup import SEARCHES, Release, release, search
@@ -58,6 +58,13 @@ class _Pending:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+Sender = tuple[Agency | None, dict[str, Any] | None, str]
+"""A sender as the directory has it, its attributes as audit entries record them, and its
+statistics category."""
+
+SENDERS_KEPT = 10_000
+"""Senders remembered per directory version; ORIs arrive from outside, so the memory is capped."""
+
 SIGN_EVERY_ENTRIES = 1000
 SIGN_EVERY_SECONDS = 5.0
 """A signed tree head at least every 1,000 entries or 5 seconds of traffic."""
@@ -77,6 +84,8 @@ class Gateway:
             self.log: AuditLog = stack.enter_context(open_state_log(data, self.state))
             self.queue = stack.enter_context(ReviewQueue(data, self.state))
             self._stack = stack.pop_all()
+        self._senders: dict[str, Sender] = {}
+        self._senders_of: Snapshot | None = None
 
     def close(self) -> None:
         """Sign a head over whatever is unsigned, so a stopped gateway leaves all of it covered."""
@@ -100,7 +109,9 @@ class Gateway:
         """Decide and look up each query, commit all their audit entries in one transaction
         (group commit), and only then build the responses, in order."""
         ids = list(message_ids) + [""] * (len(messages) - len(message_ids))
-        return self._commit([self._prepare(m, i) for m, i in zip(messages, ids, strict=True)])
+        on_file = self._on_file()
+        return self._commit([self._prepare(m, i, on_file)
+                             for m, i in zip(messages, ids, strict=True)])
 
     def release(self, reference: str, reviewer: str) -> Result:
         """A held request answered after review: looked up now, audited with the reviewer."""
@@ -135,15 +146,30 @@ class Gateway:
             pending.answer = _with_reference(pending.answer, reference)
         return self._commit([pending])[0]
 
+    def _on_file(self) -> OnFile | Exception:
+        """Court orders and attestations for a batch; an error fails each query of it closed."""
+        try:
+            return self.registry.on_file()
+        except Exception as error:
+            return error
+
     def _sender(self, query: Message, body: dict[str, Any]) -> Agency | None:
         """The requester as the directory has it now, snapshotted into the audit body."""
-        agency = self.policy.engine.snapshot.get(query.sender)
-        body["sender"] = _attributes(agency)
-        body["category"] = category(agency, self.state) if agency else "unknown"
+        engine = self.policy.engine
+        if engine.snapshot is not self._senders_of or len(self._senders) >= SENDERS_KEPT:
+            self._senders, self._senders_of = {}, engine.snapshot
+        found = self._senders.get(query.sender)
+        if found is None:
+            agency = engine.snapshot.get(query.sender)
+            found = (agency, _attributes(agency),
+                     engine.rules.category(agency, self.state) if agency else "unknown")
+            self._senders[query.sender] = found
+        agency, body["sender"], body["category"] = found
         return agency
 
-    def _prepare(self, query: Message, message_id: str) -> _Pending:
-        body = _base(query, message_id, self.state)
+    def _prepare(self, query: Message, message_id: str, on_file: OnFile | Exception) -> _Pending:
+        now = datetime.now(UTC)
+        body = _base(query, message_id, self.state, now)
         spec = spec_for(query.key)
         if spec is None or spec.group is None or \
                 (spec.delivered_as or query.key) not in SEARCHES:
@@ -151,7 +177,7 @@ class Gateway:
             return self._finish(_Pending(query, None, note, body), Outcome.ERROR)
         agency = self._sender(query, body)
         try:
-            request, order = self._request(query, agency)
+            request, order = self._request(query, agency, on_file, now)
             decision = self.policy.decide(request)
         except Exception as error:  # fail closed: no decision means no disclosure
             return self._failed(query, body, error)
@@ -167,12 +193,14 @@ class Gateway:
             return self._hold(query, message_id, decision, body, spec.group)
         return self._looked_up(query, message_id, decision, body)
 
-    def _request(self, query: Message, agency: Agency | None) -> tuple[Request, str | None]:
+    def _request(self, query: Message, agency: Agency | None, on_file: OnFile | Exception,
+                 now: datetime) -> tuple[Request, str | None]:
         court_order, attested, reference = False, False, None
         if agency is not None:
-            when = datetime.now(UTC)
+            if isinstance(on_file, Exception):
+                raise on_file
             court_order, attested, reference = context_for(
-                self.registry, agency, _subject(query, when.date()), when)
+                on_file, agency, lambda: _subject(query, now.date()), now)
         multi = len(query.destinations) > 1 or "NL" in query.destinations
         request = Request(query.sender, query.key, query.value("RSN") or "", multi,
                           query.value("IMQ") == "Y", court_order, attested)
@@ -239,12 +267,13 @@ class Gateway:
                       pending.extra.get("reference"), pending.photos)
 
 
-def _base(query: Message, message_id: str, state: str) -> dict[str, Any]:
+def _base(query: Message, message_id: str, state: str,
+          now: datetime | None = None) -> dict[str, Any]:
     """The audit entry's fields every outcome has; a snapshot, so later changes cannot alter
     what the entry says happened."""
     return {
-        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
-        "request_id": uuid.uuid4().hex, "message_id": message_id, "ori": query.sender,
+        "time": (now or datetime.now(UTC)).isoformat(timespec="microseconds"),
+        "request_id": request_id(), "message_id": message_id, "ori": query.sender,
         "sender": None, "category": "unknown", "key": query.key,
         "reason": query.value("RSN") or "", "destination": state,
         "terms": [str(f) for f in query.fields], "outcome": "", "policies": [],
@@ -253,7 +282,20 @@ def _base(query: Message, message_id: str, state: str) -> dict[str, Any]:
     }
 
 
+_UUID_FIXED = 0xF000 << 64 | 0xC000 << 48
+_UUID_4 = 0x4000 << 64 | 0x8000 << 48
+
+
+def request_id() -> str:
+    """A random (version 4) UUID as 32 hex digits, as uuid.uuid4().hex spells it, without
+    building a UUID object."""
+    bits = int.from_bytes(os.urandom(16)) & ~_UUID_FIXED | _UUID_4
+    return f"{bits:032x}"
+
+
 def _attributes(agency: Agency | None) -> dict[str, Any] | None:
+    """The sender's attributes for audit entries; one dict is shared by every entry made under
+    the same directory version, and nothing changes it."""
     if agency is None:
         return None
     return {"ori": agency.ori, "name": agency.name, "state": agency.state,

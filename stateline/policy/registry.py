@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -173,6 +173,8 @@ class Registry:
     def __init__(self, data: DataDir, state: str) -> None:
         self.state = checked_state(data, state)
         self._db = connect(data, self.state)
+        self._on_file: OnFile | None = None
+        self._version = -1
         try:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as error:
@@ -236,14 +238,7 @@ class Registry:
                        when: datetime) -> CourtOrder | None:
         """An order in force at `when` for this agency (its ORI or its component) that names
         the subject; of several, the one that runs longest."""
-        rows = self._db.execute(
-            "SELECT * FROM court_order WHERE (ori = ? OR (component = ? AND component != ''))"
-            " ORDER BY valid_until DESC, reference", (agency.ori, agency.component))
-        for row in rows:
-            order = _order(row)
-            if order.status(when) == "in force" and order.subject.names(subject):
-                return order
-        return None
+        return self.on_file().matching_order(agency, subject, when)
 
     def add_attestation(self, ori: str, valid_until: date, statement: str = DEFAULT_STATEMENT,
                         who: str | None = None) -> Attestation:
@@ -270,8 +265,18 @@ class Registry:
         return [_attestation(row) for row in rows]
 
     def is_attested(self, ori: str, when: datetime) -> bool:
-        rows = self._db.execute("SELECT * FROM attestation WHERE ori = ?", (ori,))
-        return any(_attestation(row).in_force(when) for row in rows)
+        return self.on_file().is_attested(ori, when)
+
+    def on_file(self) -> OnFile:
+        """The orders and attestations on file now. Read again only when state.db has changed
+        since the last look: SQLite's data_version moves with every other connection's commit,
+        and this connection's own edits drop the copy."""
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        found = self._on_file
+        if found is None or version != self._version:
+            found = OnFile.of(self.orders(), self.attestations())
+            self._on_file, self._version = found, version
+        return found
 
     def _order(self, db: sqlite3.Connection, reference: str) -> CourtOrder:
         row = db.execute("SELECT * FROM court_order WHERE reference = ?",
@@ -293,13 +298,71 @@ class Registry:
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
             raise StateError(f"cannot record in {self.state}'s state.db: {error}") from None
+        finally:
+            # This connection's own commits leave data_version as it was: drop the copy.
+            self._on_file = None
 
 
-def context_for(registry: Registry, agency: Agency, subject: Subject,
+@dataclass(frozen=True, slots=True)
+class OnFile:
+    """A state's orders and attestations at one moment, filed by the agency they cover, so a
+    request from an agency nothing covers costs a dictionary look-up and no query."""
+
+    orders: dict[str, tuple[CourtOrder, ...]]
+    """By ORI, and by component as ``component:ICE``; each longest-running first."""
+    attestations: dict[str, tuple[Attestation, ...]]
+    """By ORI."""
+
+    @classmethod
+    def of(cls, orders: Iterable[CourtOrder], attestations: Iterable[Attestation]) -> OnFile:
+        by_holder: dict[str, list[CourtOrder]] = {}
+        for order in orders:
+            holder = order.ori or f"component:{order.component}"
+            by_holder.setdefault(holder, []).append(order)
+        by_ori: dict[str, list[Attestation]] = {}
+        for attestation in attestations:
+            by_ori.setdefault(attestation.ori, []).append(attestation)
+        return cls({holder: tuple(sorted(found, key=_longest_first))
+                    for holder, found in by_holder.items()},
+                   {ori: tuple(found) for ori, found in by_ori.items()})
+
+    def orders_for(self, agency: Agency) -> tuple[CourtOrder, ...]:
+        """Every order on file for the agency's ORI or component, longest-running first."""
+        mine = self.orders.get(agency.ori, ())
+        ours = self.orders.get(f"component:{agency.component}", ()) if agency.component else ()
+        if not ours or not mine:
+            return mine or ours
+        return tuple(sorted(mine + ours, key=_longest_first))
+
+    def matching_order(self, agency: Agency, subject: Subject | Callable[[], Subject],
+                       when: datetime) -> CourtOrder | None:
+        """As Registry.matching_order; `subject` may be a function making it, called only
+        when some order covers the agency."""
+        orders = self.orders_for(agency)
+        if not orders:
+            return None
+        asked = subject if isinstance(subject, Subject) else subject()
+        for order in orders:
+            if order.status(when) == "in force" and order.subject.names(asked):
+                return order
+        return None
+
+    def is_attested(self, ori: str, when: datetime) -> bool:
+        return any(a.in_force(when) for a in self.attestations.get(ori, ()))
+
+
+def _longest_first(order: CourtOrder) -> tuple[int, str]:
+    return -order.valid_until.toordinal(), order.reference
+
+
+def context_for(on_file: Registry | OnFile, agency: Agency,
+                subject: Subject | Callable[[], Subject],
                 when: datetime) -> tuple[bool, bool, str | None]:
-    """`court_order` and `attested` for a request's context, and the order's reference."""
-    order = registry.matching_order(agency, subject, when)
-    return (order is not None, registry.is_attested(agency.ori, when),
+    """`court_order` and `attested` for a request's context, and the order's reference.
+    `subject` may be a function making it, called only when some order covers the agency."""
+    view = on_file.on_file() if isinstance(on_file, Registry) else on_file
+    order = view.matching_order(agency, subject, when)
+    return (order is not None, view.is_attested(agency.ori, when),
             order.reference if order else None)
 
 

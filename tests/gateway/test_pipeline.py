@@ -4,16 +4,22 @@ and one durable, verifiable audit entry per query."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 
 from stateline.audit import load_or_create_key, open_state_log, signing_key
 from stateline.datadir import DataDir
+from stateline.directory.store import Directory
 from stateline.dmv import Sample, open_store
 from stateline.gateway import Gateway, Result, ReviewError
+from stateline.gateway.pipeline import request_id
 from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
+from stateline.policy.registry import Registry, Subject
 from stateline.protocol import Field, Message, Outcome, read_answer
 from stateline.sim.nation import build_nation
 
@@ -226,3 +232,54 @@ def test_a_closed_gateway_leaves_every_entry_under_a_signed_head(
         assert heads and heads[-1].head.size == log.head().size
     finally:
         log.close()
+
+
+def test_a_directory_change_reaches_the_next_audit_entry(nation: DataDir, gateway: Gateway,
+                                                         samples: list[Sample]) -> None:
+    before = gateway.handle(dq(OUT_OF_STATE, Field("OLN", samples[0].oln)))
+    with Directory.open(nation, create=False) as directory:
+        portland = directory.get(OUT_OF_STATE)
+        assert portland is not None
+        directory.put(replace(portland, programs=frozenset({"287g"})))
+    try:
+        gateway.policy.check()
+        after = gateway.handle(dq(OUT_OF_STATE, Field("OLN", samples[0].oln)))
+    finally:
+        with Directory.open(nation, create=False) as directory:
+            directory.put(portland)
+        gateway.policy.check()
+    first, second = gateway.log.entry(before.seq).body, gateway.log.entry(after.seq).body
+    assert first["category"] == "out-of-state" and first["sender"]["programs"] == []
+    assert second["category"] == "287(g) partner" and second["sender"]["programs"] == ["287g"]
+
+
+def test_a_court_order_filed_elsewhere_counts_from_the_next_query(
+    nation: DataDir, samples: list[Sample]
+) -> None:
+    use_policy(nation, "block-ice-review-hsi")
+    today = date.today()
+    try:
+        with Gateway(nation, "WA") as gw, Registry(nation, "WA") as coordinator:
+            held = gw.handle(dq(HSI, Field("OLN", samples[2].oln)))
+            coordinator.add_order("2026-CV-PIPE", Subject(oln=samples[2].oln), today,
+                                  today + timedelta(days=1), ori=HSI)
+            try:
+                opened = gw.handle(dq(HSI, Field("OLN", samples[2].oln)))
+                other = gw.handle(dq(HSI, Field("OLN", samples[1].oln)))
+            finally:
+                coordinator.revoke_order("2026-CV-PIPE")
+            entry = gw.log.entry(opened.seq).body
+    finally:
+        use_policy(nation, "cj-baseline")
+    assert held.outcome is Outcome.HELD and other.outcome is Outcome.HELD
+    assert opened.outcome is Outcome.PARTIAL
+    assert entry["court_order"] == "2026-CV-PIPE"
+
+
+def test_request_ids_are_version_4_uuids() -> None:
+    ids = {request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert parsed.hex == value and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

@@ -201,3 +201,43 @@ def test_elements_are_all_or_a_known_subset_in_schema_order() -> None:
     assert parse_elements("license, Identity") == ("identity", "license")
     with pytest.raises(RegistryError, match="unknown element"):
         parse_elements("identity,fingerprints")
+
+
+def test_an_order_filed_through_another_connection_counts_at_once(tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    data.state_dir("WA").mkdir(parents=True)
+    with Registry(data, "WA") as gateway_side, Registry(data, "WA") as coordinator:
+        today = date.today()
+        assert gateway_side.matching_order(ICE, JANE, datetime.now(UTC)) is None
+        coordinator.add_order("2026-CV-20", JANE, today, today + timedelta(days=1), ori=ICE.ori)
+        assert gateway_side.matching_order(ICE, JANE, datetime.now(UTC)) is not None
+        revoked = coordinator.revoke_order("2026-CV-20").revoked_at
+        assert revoked is not None
+        assert gateway_side.matching_order(ICE, JANE, revoked + timedelta(seconds=1)) is None
+        coordinator.add_attestation(CBP.ori, date.today() + timedelta(days=1))
+        assert gateway_side.is_attested(CBP.ori, datetime.now(UTC))
+
+
+def test_the_subject_is_made_only_when_an_order_covers_the_agency(registry: Registry) -> None:
+    registry.add_order("2026-CV-21", JANE, START, END, component="ICE")
+    made: list[Subject] = []
+
+    def subject() -> Subject:
+        made.append(JANE)
+        return JANE
+
+    on_file = registry.on_file()
+    assert context_for(on_file, CBP, subject, DURING) == (False, False, None)
+    assert made == []
+    assert context_for(on_file, ICE, subject, DURING) == (True, False, "2026-CV-21")
+    assert made == [JANE]
+
+
+def test_of_several_orders_the_longest_running_decides(registry: Registry) -> None:
+    registry.add_order("2026-CV-31", JANE, START, END, component="ICE")
+    registry.add_order("2026-CV-30", JANE, START, END + timedelta(days=30), ori=ICE.ori)
+    registry.add_order("2026-CV-29", JANE, START, END, ori=ICE.ori)
+    assert [o.reference for o in registry.on_file().orders_for(ICE)] == [
+        "2026-CV-30", "2026-CV-29", "2026-CV-31"]
+    found = registry.matching_order(ICE, JANE, DURING)
+    assert found is not None and found.reference == "2026-CV-30"
