@@ -33,8 +33,9 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def nation(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
-    """Five queries (police twice, ICE, HSI, police again), a signed head after the first
-    four, then a held request released by a reviewer."""
+    """Two policy changes (the nation's baseline, then a preset), five queries (police twice,
+    ICE, HSI, police again), a signed head after the first four, then a held request released
+    by a reviewer."""
     data = DataDir(tmp_path_factory.mktemp("audit-cli"))
     build_nation(data, ("WA",), residents=200, seed=3)
     policy_store.apply(data, "WA", preset("block-ice-review-hsi").text(), who="test")
@@ -94,19 +95,19 @@ def test_verify_names_an_edited_entry(nation: DataDir, tmp_path: Path) -> None:
     data = tampered(nation, tmp_path)
     with sqlite3.connect(audit_db(data, "WA")) as db:
         db.execute("DROP TRIGGER entries_no_update")
-        body = json.loads(db.execute("SELECT body FROM entries WHERE seq = 2").fetchone()[0])
+        body = json.loads(db.execute("SELECT body FROM entries WHERE seq = 4").fetchone()[0])
         body["outcome"] = "released"
-        db.execute("UPDATE entries SET body = ? WHERE seq = 2",
+        db.execute("UPDATE entries SET body = ? WHERE seq = 4",
                    (json.dumps(body, sort_keys=True, separators=(",", ":")),))
     code, out, err = run(data, "verify")
     assert code == 1
-    assert "entry 2: edited:" in err and "OK" not in out
+    assert "entry 4: edited:" in err and "OK" not in out
     code, out, _ = run(data, "verify", "--json")
     report = json.loads(out)
     assert code == 1 and not report["ok"]
-    assert report["finding"]["seq"] == 2 and report["finding"]["tamper"] == "edited"
-    assert report["entries"] == 2
-    code, out, _ = run(data, "show", "2")
+    assert report["finding"]["seq"] == 4 and report["finding"]["tamper"] == "edited"
+    assert report["entries"] == 4
+    code, out, _ = run(data, "show", "4")
     assert code == 0 and out.rstrip().endswith("verifies: NO")
 
 
@@ -114,39 +115,39 @@ def test_verify_names_a_deleted_entry(nation: DataDir, tmp_path: Path) -> None:
     data = tampered(nation, tmp_path)
     with sqlite3.connect(audit_db(data, "WA")) as db:
         db.execute("DROP TRIGGER entries_no_delete")
-        db.execute("DELETE FROM entries WHERE seq = 1")
+        db.execute("DELETE FROM entries WHERE seq = 3")
     code, _, err = run(data, "verify")
-    assert code == 1 and "entry 1: deleted:" in err
+    assert code == 1 and "entry 3: deleted:" in err
 
 
 def test_show_prints_the_entry_and_a_proof_that_verifies(nation: DataDir) -> None:
-    code, out, _ = run(nation, "show", "2")
+    code, out, _ = run(nation, "show", "4")
     assert code == 0
-    assert out.startswith("entry 2: decision at ")
+    assert out.startswith("entry 4: decision at ")
     assert f"  ori: {ICE}" in out and "  outcome: denied" in out and "  category: ICE" in out
     assert "inclusion proof against signed head #" in out
     assert out.rstrip().endswith("verifies: yes")
-    code, out, _ = run(nation, "show", "5", "--json")
+    code, out, _ = run(nation, "show", "7", "--json")
     shown = json.loads(out)
     assert shown["kind"] == "review" and shown["body"]["reviewer"] == "coordinator"
     assert shown["verified"] and shown["proof"]["size"] == len(entries(nation))
     proof = [bytes.fromhex(h) for h in shown["proof"]["hashes"]]
-    assert verify_inclusion(bytes.fromhex(shown["leaf"]), 5, shown["proof"]["size"], proof,
+    assert verify_inclusion(bytes.fromhex(shown["leaf"]), 7, shown["proof"]["size"], proof,
                             bytes.fromhex(shown["proof"]["root"]))
 
 
 def test_search_filters_newest_first(nation: DataDir) -> None:
     code, out, _ = run(nation, "search", "--json")
     found = json.loads(out)
-    assert code == 0 and [e["seq"] for e in found] == [5, 4, 3, 2, 1, 0]
+    assert code == 0 and [e["seq"] for e in found] == [7, 6, 5, 4, 3, 2]
     code, out, _ = run(nation, "search", "--category", "ice", "--json")
-    assert [(e["seq"], e["body"]["outcome"]) for e in json.loads(out)] == [(2, "denied")]
+    assert [(e["seq"], e["body"]["outcome"]) for e in json.loads(out)] == [(4, "denied")]
     code, out, _ = run(nation, "search", "--agency", HSI, "--json")
-    assert [(e["seq"], e["kind"]) for e in json.loads(out)] == [(5, "review"), (3, "decision")]
+    assert [(e["seq"], e["kind"]) for e in json.loads(out)] == [(7, "review"), (5, "decision")]
     code, out, _ = run(nation, "search", "--outcome", "held", "--key", "dq", "--json")
-    assert [e["seq"] for e in json.loads(out)] == [3]
+    assert [e["seq"] for e in json.loads(out)] == [5]
     code, out, _ = run(nation, "search", "--outcome", "released", "--limit", "1", "--json")
-    assert [e["seq"] for e in json.loads(out)] == [4]
+    assert [e["seq"] for e in json.loads(out)] == [6]
     code, out, _ = run(nation, "search", "--until", "2000-01-01", "--json")
     assert json.loads(out) == []
     code, out, _ = run(nation, "search", "--since", "2000-01-01", "--agency", ICE)
@@ -160,23 +161,23 @@ def test_search_rejects_a_bad_date(nation: DataDir) -> None:
 
 def test_proof_inclusion_and_consistency(nation: DataDir) -> None:
     size = len(entries(nation))
-    code, out, _ = run(nation, "proof", "1", "--size", "4", "--json")
+    code, out, _ = run(nation, "proof", "3", "--size", "6", "--json")
     proof = json.loads(out)
-    assert code == 0 and proof["verified"] and proof["size"] == 4
+    assert code == 0 and proof["verified"] and proof["size"] == 6
     with open_state_log(nation, "WA") as log:
-        assert proof["hashes"] == [h.hex() for h in log.inclusion_proof(1, 4)]
-        signed_at_4 = next(h for h in log.heads() if h.head.size == 4)
-        assert proof["root"] == signed_at_4.head.root.hex()
-        leaf = log.entry(1).leaf
-    assert verify_inclusion(leaf, 1, 4, [bytes.fromhex(h) for h in proof["hashes"]],
+        assert proof["hashes"] == [h.hex() for h in log.inclusion_proof(3, 6)]
+        signed_at_6 = next(h for h in log.heads() if h.head.size == 6)
+        assert proof["root"] == signed_at_6.head.root.hex()
+        leaf = log.entry(3).leaf
+    assert verify_inclusion(leaf, 3, 6, [bytes.fromhex(h) for h in proof["hashes"]],
                             bytes.fromhex(proof["root"]))
     code, out, _ = run(nation, "proof", "0")
     assert code == 0 and f"in the tree of size {size}" in out
     assert out.rstrip().endswith("verifies: yes")
-    code, out, _ = run(nation, "proof", "--consistency", "4", str(size), "--json")
+    code, out, _ = run(nation, "proof", "--consistency", "6", str(size), "--json")
     shown = json.loads(out)
     assert code == 0 and shown["verified"]
-    assert verify_consistency(4, size, [bytes.fromhex(h) for h in shown["hashes"]],
+    assert verify_consistency(6, size, [bytes.fromhex(h) for h in shown["hashes"]],
                               bytes.fromhex(shown["root1"]), bytes.fromhex(shown["root2"]))
     code, out, _ = run(nation, "proof", "--consistency", "3", "5")
     assert code == 0 and "consistency proof from size 3" in out and "verifies: yes" in out
@@ -209,6 +210,7 @@ def test_counts_come_from_the_rollups(nation: DataDir) -> None:
     code, out, _ = run(nation, "counts", "--json")
     assert code == 0
     rows = {(r["kind"], r["category"], r["outcome"]): r["entries"] for r in json.loads(out)}
+    assert rows[("policy-change", "", "")] == 2
     assert rows[("decision", "ICE", "denied")] == 1
     assert rows[("decision", "HSI", "held")] == 1
     assert rows[("review", "HSI", "partial")] == 1  # released after review, SSN withheld
@@ -220,3 +222,12 @@ def test_counts_come_from_the_rollups(nation: DataDir) -> None:
     assert (code, json.loads(out)) == (0, [])
     code, _, err = run(nation, "counts", "--since", "yesterday")
     assert code == 1 and "--since 'yesterday' is not a day" in err
+
+
+def test_policy_changes_are_audited_with_the_text_put_in_force(nation: DataDir) -> None:
+    changes = [(seq, body) for seq, kind, body in entries(nation) if kind == "policy-change"]
+    assert [seq for seq, _ in changes] == [0, 1]
+    body = changes[1][1]
+    assert body["who"] == "test" and body["change_kind"] == "policy"
+    assert body["new_version"] == policy_store.digest(preset("block-ice-review-hsi").text())
+    assert body["text"] == preset("block-ice-review-hsi").text()

@@ -16,6 +16,8 @@ class EntryKind(Enum):
     POLICY_CHANGE = "policy-change"
     REVIEW = "review"
     COURT_ORDER = "court-order"
+    ATTESTATION = "attestation"
+    NOTICE = "notice"
     LOGIN = "login"
 
 

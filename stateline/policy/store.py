@@ -15,12 +15,14 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from ..audit import EntryKind, LogError, open_state_log
 from ..datadir import DataDir
 from ..protocol import STATES
 from .source import PolicySource, compile_policies
@@ -127,12 +129,28 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def connect(data: DataDir, state: str) -> sqlite3.Connection:
+class StateDb(sqlite3.Connection):
+    """A connection to a state's state.db that knows whose it is, so `record` can find the
+    state's audit log."""
+
+    data: DataDir
+    state: str
+
+
+AUDITED = {"policy": EntryKind.POLICY_CHANGE, "court-order": EntryKind.COURT_ORDER,
+           "attestation": EntryKind.ATTESTATION}
+"""History kinds and the audit entries that account for them."""
+
+
+def connect(data: DataDir, state: str) -> StateDb:
     """The state's database (made if absent), with its history table; synchronous=FULL, since
     a history row must be on disk before the change it records takes effect."""
-    path = data.state_db(checked_state(data, state))
+    code = checked_state(data, state)
+    path = data.state_db(code)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                             factory=StateDb)
+        db.data, db.state = data, code
         db.execute("PRAGMA busy_timeout = 5000")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
@@ -142,18 +160,39 @@ def connect(data: DataDir, state: str) -> sqlite3.Connection:
     return db
 
 
-def record(db: sqlite3.Connection, kind: str, who: str, note: str = "", *,
+def record(db: StateDb, kind: str, who: str, note: str = "", *,
            old_version: str = "", new_version: str = "", old_text: str = "",
            new_text: str = "") -> Change:
-    """Add a history row in the caller's transaction."""
+    """Add a history row in the caller's transaction, and its audit entry before the caller
+    commits: a change the audit log cannot take is not made."""
     when = now()
     row = (when.isoformat(timespec="microseconds"), kind, who, old_version, new_version,
            old_text, new_text, note)
     cursor = db.execute("INSERT INTO change (time, kind, who, old_version, new_version, "
                         "old_text, new_text, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
     assert cursor.lastrowid is not None
-    return Change(cursor.lastrowid, when, kind, who, old_version, new_version, old_text,
+    done = Change(cursor.lastrowid, when, kind, who, old_version, new_version, old_text,
                   new_text, note)
+    audit(db.data, db.state, AUDITED[kind], change_body(done))
+    return done
+
+
+def change_body(change: Change) -> dict[str, Any]:
+    """An audit entry's account of a change: who, when, what, and the text now in force."""
+    return {"time": change.time.isoformat(timespec="microseconds"), "change": change.seq,
+            "change_kind": change.kind, "who": change.who, "note": change.note,
+            "old_version": change.old_version, "new_version": change.new_version,
+            "text": change.new_text}
+
+
+def audit(data: DataDir, state: str, kind: EntryKind, body: dict[str, Any]) -> int:
+    """One entry in the state's audit log, durable when this returns."""
+    try:
+        with open_state_log(data, state) as log:
+            return log.append(kind, body)
+    except (LogError, sqlite3.Error, OSError) as error:
+        raise StateError(f"cannot write {state}'s audit log, so nothing was changed: "
+                         f"{error}") from None
 
 
 def history(data: DataDir, state: str, kind: str | None = None) -> list[Change]:
@@ -214,7 +253,7 @@ def apply(data: DataDir, state: str, text: str, who: str | None = None,
             temp.unlink(missing_ok=True)
 
 
-def _install(db: sqlite3.Connection, temp: Path, target: Path, who: str, note: str,
+def _install(db: StateDb, temp: Path, target: Path, who: str, note: str,
              old: str | None, new: str) -> Change:
     """The history row committed, then the rename; a failed rename takes the row back."""
     db.execute("BEGIN IMMEDIATE")
@@ -225,6 +264,9 @@ def _install(db: sqlite3.Connection, temp: Path, target: Path, who: str, note: s
         os.replace(temp, target)
     except OSError as error:
         db.execute("DELETE FROM change WHERE seq = ?", (done.seq,))
+        body = {**change_body(done), "failed": f"cannot install {target}: {error.strerror}"}
+        with suppress(StateError):  # the failure itself is already being reported
+            audit(db.data, db.state, EntryKind.POLICY_CHANGE, body)
         raise StateError(f"cannot install {target}: {error.strerror}") from None
     _sync_folder(target.parent)
     return done
