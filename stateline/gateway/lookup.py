@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from ..dmv import DmvStore
 from ..dmv.records import Hit
@@ -98,18 +99,27 @@ def search(store: DmvStore, message: Message, decision: Decision) -> list[Hit]:
 def release(hits: list[Hit], decision: Decision, group: str) -> Release:
     """Each hit cut to the decided elements: released ones with fields, withheld ones marked;
     elements the decision does not mention (a photo nobody asked for) are left out."""
-    released, withheld = set(decision.released), set(decision.withheld)
-    order = [e for e in GROUP_ELEMENTS[group] if e in released or e in withheld]
+    plan = _plan(decision.released, decision.withheld, group)
+    photo = "photo" in decision.released
     records, photos = [], []
     for hit in hits:
         sections = []
-        for element in order:
-            fields = hit.elements.get(element)
-            if element in withheld:
-                sections.append(Section(element, withheld=True))
-            elif fields:
+        for element, mark in plan:
+            if mark is not None:
+                sections.append(mark)
+            elif fields := hit.elements.get(element):
                 sections.append(Section(element, fields))
         records.append(Record(tuple(sections)))
-        if hit.photo is not None and "photo" in released:
+        if photo and hit.photo is not None:
             photos.append(hit.photo)
     return Release(tuple(records), tuple(hit.record_id for hit in hits), tuple(photos))
+
+
+@lru_cache(maxsize=256)
+def _plan(released: tuple[str, ...], withheld: tuple[str, ...],
+          group: str) -> tuple[tuple[str, Section | None], ...]:
+    """The group's elements a decision mentions, in order, each with its withheld mark (one
+    shared Section) or None when released; decisions recur, so this is worked out once."""
+    return tuple((element, Section(element, withheld=True) if element in withheld else None)
+                 for element in GROUP_ELEMENTS[group]
+                 if element in released or element in withheld)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from .errors import Reject, RejectCode
 from .keys import spec_for
@@ -58,11 +59,24 @@ class Section:
     withheld: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "element", self.element.strip().lower())
-        if not re.fullmatch(r"[a-z]+", self.element):
-            raise Reject(RejectCode.FORMAT, f"ELEMENT {self.element!r} IS NOT A WORD")
+        element = _element(self.element)
+        if element is not self.element:
+            object.__setattr__(self, "element", element)
         if self.withheld == bool(self.fields):
             raise Reject(RejectCode.FORMAT, f"{self.element} MUST CARRY FIELDS OR BE WITHHELD")
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=64)
+def _element(text: str) -> str:
+    """An element's name as sections carry it; remembered, since a few names recur in every
+    response."""
+    element = text.strip().lower()
+    if not _WORD.fullmatch(element):
+        raise Reject(RejectCode.FORMAT, f"ELEMENT {element!r} IS NOT A WORD")
+    return element
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +128,8 @@ def format_answer(answer: Answer) -> str:
     for number, record in enumerate(answer.records, 1):
         lines.append(f"RECORD {number} OF {len(answer.records)}")
         for section in record.sections:
-            text = withheld if section.withheld else ".".join(map(str, section.fields))
+            text = withheld if section.withheld else \
+                ".".join([f"{f.prefix}/{f.value}" for f in section.fields])  # as str(Field)
             lines.append(f"{section.element.upper()}: {text}")
     return "\n".join(lines)
 

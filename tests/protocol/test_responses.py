@@ -118,3 +118,21 @@ def test_an_er_reject_comes_from_the_switch_with_its_output_header() -> None:
 def test_text_that_is_not_an_answer_is_rejected(body: str) -> None:
     with pytest.raises(Reject):
         read_answer(body)
+
+
+def test_a_section_names_its_element_in_lower_case() -> None:
+    assert Section(" Identity ", (Field("OLN", "WDL123456"),)).element == "identity"
+    assert Section("identity", withheld=True).element == "identity"
+
+
+@pytest.mark.parametrize("name", ["id entity", "ssn2", "", "ssn2"])
+def test_a_section_refuses_a_name_that_is_not_a_word(name: str) -> None:
+    with pytest.raises(Reject, match="IS NOT A WORD"):
+        Section(name, withheld=True)
+
+
+def test_a_section_carries_fields_or_a_withheld_mark() -> None:
+    with pytest.raises(Reject, match="MUST CARRY FIELDS OR BE WITHHELD"):
+        Section("identity")
+    with pytest.raises(Reject, match="MUST CARRY FIELDS OR BE WITHHELD"):
+        Section("identity", (Field("OLN", "WDL123456"),), withheld=True)
