@@ -1,0 +1,163 @@
+"""Bearer tokens that a state's own message switch presents to its standalone gateway.
+
+Only SHA-256 digests are kept (table `gateway_token` in the state's state.db), so a copy of the
+database does not hand out working credentials; a token is shown once, when it is issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..datadir import DataDir
+from ..policy.store import StateError, checked_state, connect
+
+TOKEN_PREFIX = "slgw_"
+"""Marks a string as a Stateline gateway token, so one pasted into the wrong place is spotted."""
+
+REFRESH_SECONDS = 1.0
+"""How stale a running gateway's view of the tokens may be: a revocation bites within this."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gateway_token (
+    id TEXT PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    who TEXT NOT NULL,
+    note TEXT NOT NULL,
+    revoked TEXT
+);
+"""
+
+
+class TokenError(Exception):
+    """Tokens cannot be issued, revoked or read as asked; the message says why."""
+
+
+class NoToken(TokenError):
+    """No token is in force for the state, so a gateway would have to refuse every caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One issued token as the state keeps it: never the secret itself."""
+
+    id: str
+    created: datetime
+    who: str
+    note: str
+    revoked: datetime | None
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked is None
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", errors="surrogateescape")).digest()
+
+
+def _stamp(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def _token(row: tuple[str, str, str, str, str | None]) -> Token:
+    id_, created, who, note, revoked = row
+    return Token(id_, datetime.fromisoformat(created), who, note,
+                 datetime.fromisoformat(revoked) if revoked else None)
+
+
+class TokenBook:
+    """A state's issued tokens: issue, revoke and list them. Use as a context manager."""
+
+    def __init__(self, data: DataDir, state: str) -> None:
+        self.state = checked_state(data, state)
+        self._db = connect(data, self.state)
+        try:
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as error:
+            self._db.close()
+            raise StateError(f"cannot use {data.state_db(self.state)}: {error}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> TokenBook:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def issue(self, who: str, note: str = "") -> tuple[str, Token]:
+        """A new random token and its record; the caller shows the token once."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = Token(secrets.token_hex(4), datetime.now(UTC), who, note, None)
+        self._db.execute(
+            "INSERT INTO gateway_token (id, digest, created, who, note) VALUES (?, ?, ?, ?, ?)",
+            (token.id, token_digest(secret), _stamp(token.created), who, note))
+        return secret, token
+
+    def revoke(self, token_id: str) -> Token:
+        ident = token_id.strip().lower()
+        cursor = self._db.execute(
+            "UPDATE gateway_token SET revoked = ? WHERE id = ? AND revoked IS NULL",
+            (_stamp(datetime.now(UTC)), ident))
+        if cursor.rowcount != 1:
+            known = {t.id: t for t in self.tokens()}
+            if ident in known:
+                raise TokenError(f"token {ident} was already revoked")
+            raise TokenError(f"no token {token_id.strip()!r} for {self.state}")
+        return next(t for t in self.tokens() if t.id == ident)
+
+    def tokens(self) -> list[Token]:
+        rows = self._db.execute(
+            "SELECT id, created, who, note, revoked FROM gateway_token ORDER BY created, id")
+        return [_token(row) for row in rows.fetchall()]
+
+
+class Credentials:
+    """Checks a presented token against the digests in force, re-read at most once per
+    `refresh` seconds so that issuing or revoking a token needs no restart."""
+
+    def __init__(self, data: DataDir, state: str, refresh: float = REFRESH_SECONDS) -> None:
+        self.state = checked_state(data, state)
+        self._data = data
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self._digests: tuple[bytes, ...] = ()
+        self._due = 0.0
+        if not self._current():
+            raise NoToken(f"no gateway token is in force for {self.state}: run `stateline "
+                          f"gateway token --data {data.root} --state {self.state}` and give "
+                          "the token to the state's message switch")
+
+    def _current(self) -> tuple[bytes, ...]:
+        with self._lock:
+            if time.monotonic() >= self._due:
+                self._digests = self._read()
+                self._due = time.monotonic() + self._refresh
+            return self._digests
+
+    def _read(self) -> tuple[bytes, ...]:
+        try:
+            with closing(connect(self._data, self.state)) as db:
+                db.executescript(_SCHEMA)
+                rows = db.execute("SELECT digest FROM gateway_token WHERE revoked IS NULL")
+                return tuple(bytes(digest) for (digest,) in rows.fetchall())
+        except (sqlite3.Error, StateError) as error:
+            raise TokenError(f"cannot read {self.state}'s gateway tokens: {error}") from None
+
+    def check(self, presented: str) -> bool:
+        """True only for a token in force; every digest is compared, in constant time each."""
+        digest = token_digest(presented)
+        found = False
+        for known in self._current():
+            found |= hmac.compare_digest(known, digest)
+        return found

@@ -1,0 +1,166 @@
+"""One thread that owns a state's Gateway and answers queued queries in batches.
+
+The gateway is a single writer whose SQLite connections belong to the thread that opened them,
+so every query goes through this thread. Queries that arrive together are answered with one
+`handle_many` call: their audit entries share one durable commit (group commit), and no answer
+is handed back before that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from ..datadir import DataDir
+from ..protocol import Message
+from .pipeline import Gateway, Result
+
+MOST_PER_BATCH = 100
+LINGER_SECONDS = 0.001
+"""How long a batch waits for company once its first query arrives: one commit then covers
+queries that arrive a moment apart, at the price of at most this much latency."""
+
+
+class GatewayClosed(Exception):
+    """The gateway is not running (not started yet, or stopped): the query was not taken."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    message: Message
+    message_id: str
+    answer: Future[Result]
+
+
+_STOP = object()
+
+
+class GatewayThread:
+    """A state's gateway behind a queue: `start`, then `answer` from any thread or event
+    loop, then `stop`, which answers what is queued and closes the gateway (signing a head)."""
+
+    def __init__(self, data: DataDir, state: str, *, most: int = MOST_PER_BATCH,
+                 linger: float = LINGER_SECONDS) -> None:
+        self.data, self.state = data, state
+        self._most, self._linger = most, linger
+        self._queue: queue.SimpleQueue[_Query | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._gateway: Gateway | None = None
+        self._open = False
+        self.batches = 0
+        self.answered = 0
+
+    @property
+    def gateway(self) -> Gateway:
+        """The running gateway, for reading plain attributes (state, log size, policy)."""
+        if self._gateway is None:
+            raise GatewayClosed(f"the {self.state} gateway is not running")
+        return self._gateway
+
+    @property
+    def running(self) -> bool:
+        return self._open
+
+    def start(self) -> None:
+        """Open the gateway on its own thread; raises whatever opening it raised."""
+        ready: Future[Gateway] = Future()
+        with self._lock:
+            if self._thread is not None:
+                raise RuntimeError("a gateway thread starts once")
+            self._thread = threading.Thread(target=self._run, args=(ready,),
+                                            name=f"gateway-{self.state}")
+            self._thread.start()
+        self._gateway = ready.result()
+
+    def stop(self) -> None:
+        """Answer every query already queued, then close the gateway; safe to call twice."""
+        with self._lock:
+            thread, self._open = self._thread, False
+            if thread is not None and thread.is_alive():
+                self._queue.put(_STOP)
+        if thread is not None:
+            thread.join()
+
+    def submit(self, message: Message, message_id: str = "") -> Future[Result]:
+        answer: Future[Result] = Future()
+        with self._lock:
+            if not self._open:
+                raise GatewayClosed(f"the {self.state} gateway is not running")
+            self._queue.put(_Query(message, message_id, answer))
+        return answer
+
+    async def answer(self, message: Message, message_id: str = "") -> Result:
+        """The query's result, once its audit entry is durable; the event loop stays free."""
+        return await asyncio.wrap_future(self.submit(message, message_id))
+
+    def _run(self, ready: Future[Gateway]) -> None:
+        try:
+            gateway = Gateway(self.data, self.state)
+        except BaseException as error:
+            ready.set_exception(error)
+            return
+        with self._lock:
+            self._open = True
+        ready.set_result(gateway)
+        try:
+            with gateway:
+                stopping = False
+                while not stopping:
+                    first = self._queue.get()
+                    if first is _STOP:
+                        break
+                    assert isinstance(first, _Query)
+                    batch = [first]
+                    stopping = self._gather(batch)
+                    self._answer(gateway, batch)
+        finally:
+            self._refuse_the_rest()
+
+    def _refuse_the_rest(self) -> None:
+        """However the thread ends, no caller is left waiting for an answer that cannot come."""
+        with self._lock:
+            self._open = False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Query) and item.answer.set_running_or_notify_cancel():
+                item.answer.set_exception(GatewayClosed(f"the {self.state} gateway stopped"))
+
+    def _gather(self, batch: list[_Query]) -> bool:
+        """Add what arrives within the linger time, then whatever is already waiting; True
+        when the stop mark was met (after the queries queued before it)."""
+        deadline = time.monotonic() + self._linger
+        while len(batch) < self._most:
+            wait = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            assert isinstance(item, _Query)
+            batch.append(item)
+        return False
+
+    def _answer(self, gateway: Gateway, batch: list[_Query]) -> None:
+        taken = [q for q in batch if q.answer.set_running_or_notify_cancel()]
+        if not taken:
+            return
+        try:
+            results = gateway.handle_many([q.message for q in taken],
+                                          [q.message_id for q in taken])
+        except Exception as error:  # nothing was committed, so nothing may be answered
+            for q in taken:
+                q.answer.set_exception(error)
+            return
+        self.batches += 1
+        self.answered += len(results)
+        for q, result in zip(taken, results, strict=True):
+            q.answer.set_result(result)
