@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from .commands import audit, demo, directory, dmv, msg, nation, policy, policy_state, review
+from .commands import (
+    audit,
+    demo,
+    directory,
+    dmv,
+    msg,
+    nation,
+    notices,
+    policy,
+    policy_state,
+    review,
+)
 
 app = typer.Typer(
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
@@ -20,6 +31,7 @@ app.add_typer(policy_state.orders_app, name="orders")
 app.add_typer(policy_state.attest_app, name="attest")
 app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
+app.add_typer(notices.app, name="notices")
 app.command("demo")(demo.run)
 
 
