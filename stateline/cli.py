@@ -9,6 +9,7 @@ from .commands import (
     demo,
     directory,
     dmv,
+    gateway,
     msg,
     nation,
     notices,
@@ -32,6 +33,7 @@ app.add_typer(policy_state.attest_app, name="attest")
 app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
 app.add_typer(notices.app, name="notices")
+app.add_typer(gateway.app, name="gateway")
 app.command("demo")(demo.run)
 
 

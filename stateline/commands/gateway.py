@@ -1,0 +1,163 @@
+"""`stateline gateway serve|token`: run one state's gateway alone over HTTP, for the state's own
+message switch to call, and issue the bearer tokens that switch presents.
+
+Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
+stdout; the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import typer
+import uvicorn
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..audit import LogError
+from ..datadir import DataDir
+from ..directory.agency import DirectoryError
+from ..gateway import GatewayError
+from ..gateway.http import create_app
+from ..gateway.tokens import NoToken, Token, TokenBook, TokenError
+from ..gateway.worker import GatewayThread
+from ..policy.source import PolicyError
+from ..policy.store import NoState, StateError, checked_state, current_user
+from . import options
+
+app = typer.Typer(help="Run a state's gateway alone over HTTP for the state's own message "
+                       "switch, and issue the tokens that switch presents.",
+                  no_args_is_help=True)
+console = Console(markup=False, emoji=False, highlight=False)
+
+HOST = typer.Option("127.0.0.1", "--host", help="Address to listen on.")
+PORT = typer.Option(8760, "--port", min=0, max=65535, help="TCP port to listen on.")
+ACCESS_LOG = typer.Option(False, "--access-log", help="Log every HTTP request (the audit log "
+                                                      "records every query either way).")
+NOTE = typer.Option("", "--note", help="What the token is for, e.g. the switch's host name.")
+WHO = typer.Option(None, "--who", help="Who issues it (default: the OS user).")
+LIST = typer.Option(False, "--list", help="List the tokens issued instead of issuing one.")
+REVOKE = typer.Option(None, "--revoke", metavar="ID", help="Revoke the token with this id.")
+
+
+@contextmanager
+def answering(as_json: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except NoState as error:
+        options.fail(str(error), "no-state", as_json)
+    except NoToken as error:
+        options.fail(str(error), "no-token", as_json)
+    except TokenError as error:
+        options.fail(str(error), "invalid", as_json)
+    except (GatewayError, PolicyError, DirectoryError, LogError, StateError) as error:
+        options.fail(str(error), "gateway-error", as_json)
+    except (sqlite3.Error, OSError) as error:
+        options.fail(f"cannot open the gateway's stores: {error}", "store-error", as_json)
+
+
+class _Stopped(Exception):
+    """SIGTERM or Ctrl-C: uvicorn has shut down and re-raised the signal for us."""
+
+
+def _stop(signum: int, _: FrameType | None) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
+@app.command("serve")
+def serve_command(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    host: str = HOST,
+    port: int = PORT,
+    access_log: bool = ACCESS_LOG,
+) -> None:
+    """Answer POST /messages (legacy text or JSON) for one state until SIGTERM or Ctrl-C;
+    stopping signs a tree head over everything logged."""
+    with answering():
+        folder = DataDir.resolve(data)
+        code = checked_state(folder, state)
+        worker = GatewayThread(folder, code)
+        application = create_app(folder, code, gateway=worker)
+        worker.start()
+    gateway = worker.gateway
+    typer.echo(f"{code} gateway: http://{host}:{port}/messages (OpenAPI at /openapi.json); "
+               f"audit log {gateway.log.size:,} entries; policy {gateway.policy.version}")
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopped_by = "the server"
+    try:
+        uvicorn.run(application, host=host, port=port, access_log=access_log,
+                    log_level="info", timeout_graceful_shutdown=10)
+    except _Stopped as stop:
+        stopped_by = str(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        worker.stop()
+    typer.echo(f"{code} gateway stopped ({stopped_by}): {worker.answered:,} queries answered "
+               f"in {worker.batches:,} commits; audit log {gateway.log.size:,} entries, "
+               "all under a signed head")
+
+
+def _token_json(token: Token) -> dict[str, object]:
+    return {"id": token.id, "created": token.created.isoformat(), "who": token.who,
+            "note": token.note, "in_force": token.in_force,
+            "revoked": token.revoked.isoformat() if token.revoked else None}
+
+
+@app.command("token")
+def token_command(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    note: str = NOTE,
+    who: str | None = WHO,
+    list_tokens: bool = LIST,
+    revoke: str | None = REVOKE,
+    as_json: bool = options.JSON,
+) -> None:
+    """Issue a new bearer token for the state's switch and print it once (only its SHA-256
+    digest is kept); or list the tokens, or revoke one. Running gateways notice within a
+    second."""
+    with answering(as_json), TokenBook(DataDir.resolve(data), state) as book:
+        if list_tokens:
+            _list(book, as_json)
+            return
+        if revoke is not None:
+            token = book.revoke(revoke)
+            typer.echo(json.dumps(_token_json(token), indent=2) if as_json else
+                       f"{book.state} gateway token {token.id} revoked; callers using it now "
+                       "get 401")
+            return
+        secret, token = book.issue((who or "").strip() or current_user(), note.strip())
+    if as_json:
+        typer.echo(json.dumps({"state": book.state, **_token_json(token), "token": secret},
+                              indent=2))
+        return
+    typer.echo(f"New {book.state} gateway token {token.id}. It is shown only this once; give it "
+               "to the state's message switch, which sends it as `Authorization: Bearer "
+               "<token>`:")
+    typer.echo(secret)
+
+
+def _list(book: TokenBook, as_json: bool) -> None:
+    tokens = book.tokens()
+    if as_json:
+        typer.echo(json.dumps([_token_json(t) for t in tokens], indent=2))
+        return
+    if not tokens:
+        typer.echo(f"{book.state}: no gateway tokens issued.")
+        return
+    table = Table(title=f"{book.state} gateway tokens", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    for column in ("id", "issued (UTC)", "by", "status", "note"):
+        table.add_column(column, no_wrap=column != "note")
+    for t in tokens:
+        status = "in force" if t.in_force else f"revoked {t.revoked:%Y-%m-%d %H:%M}"
+        table.add_row(t.id, f"{t.created:%Y-%m-%d %H:%M}", t.who, status, t.note)
+    console.print(table)

@@ -1,0 +1,305 @@
+"""A state's gateway alone over HTTP, so the state's existing message switch can call it.
+
+`POST /messages` takes one message as legacy text (`text/plain`) or in the protocol's JSON form
+(`application/json`) and answers in the same form, only after the query's audit entry is
+durable. The caller authenticates with a bearer token (`stateline gateway token`); without one
+in force the app refuses to be built. `GET /health` needs no token.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from ..datadir import DataDir
+from ..policy.store import checked_state
+from ..protocol import MULTI_STATE, Message, Reject, RejectCode, format_text, read, read_json
+from ..protocol import to_json as message_json
+from ..protocol.places import is_state
+from .pipeline import Result
+from .tokens import REFRESH_SECONDS, Credentials, TokenError
+from .worker import GatewayClosed, GatewayThread
+
+log = logging.getLogger("stateline.gateway")
+
+BODY_LIMIT = 64 * 1024
+"""Bytes: far above any real query (Nlets' largest stated message is 14,400 characters)."""
+
+MESSAGE_ID_HEADER = "Stateline-Message-Id"
+_MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
+TEXT, JSON = "text/plain", "application/json"
+_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+
+BEARER = HTTPBearer(auto_error=False, description="A token from `stateline gateway token`.")
+"""Module level, so FastAPI can resolve the annotation that names it."""
+
+
+class Refusal(Exception):
+    """A request turned away before or instead of an answer: HTTP status and error shape."""
+
+    def __init__(self, status: int, code: str, text: str,
+                 headers: Mapping[str, str] | None = None,
+                 body: dict[str, object] | None = None) -> None:
+        super().__init__(text)
+        self.status, self.code, self.text = status, code, text
+        self.headers = dict(headers or {})
+        self.body = body or {"error": {"code": code, "text": text}}
+
+    @classmethod
+    def of(cls, reject: Reject, status: int = 400) -> Refusal:
+        return cls(status, reject.code.value, reject.text, body=reject.as_json())
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    text: str
+    title: str | None = None
+    detail: list[str] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the API, as `stateline msg parse --json` prints it."""
+
+    error: ErrorDetail
+
+
+class Answered(BaseModel):
+    """The JSON form of an answer; the text form is `response` written as legacy text."""
+
+    message_id: str
+    response: dict[str, Any]
+    outcome: str
+    seq: int
+    request_id: str
+    reference: str | None
+    photos: list[str]
+    """Released photos as base64 PNG."""
+
+
+class Health(BaseModel):
+    state: str
+    status: str
+    audit_entries: int
+    policy_version: str
+    policy_problem: str | None
+
+
+_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["key", "sender"],
+    "properties": {
+        "key": {"type": "string", "example": "DQ"},
+        "sender": {"type": "string", "example": "WASPD0100"},
+        "destinations": {"type": "array", "items": {"type": "string"}, "example": ["WA"]},
+        "control": {"type": ["string", "null"]},
+        "fields": {"type": "array", "items": {
+            "type": "object", "required": ["prefix", "value"],
+            "properties": {"prefix": {"type": "string"}, "value": {"type": "string"}}}},
+        "body": {"type": ["string", "null"]},
+        "header": {"type": ["object", "null"]},
+    },
+}
+_REQUEST_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    TEXT: {"schema": {"type": "string"}, "example": "DQ.WASPD0100.WA.TXT\nOLN/WDL0000000AB"},
+    JSON: {"schema": _MESSAGE_SCHEMA},
+}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (400, "Malformed message: the ER reject (text form) or its JSON error"),
+        (401, "Missing or unknown bearer token; nothing was processed"),
+        (413, f"Body larger than {BODY_LIMIT} bytes"),
+        (415, "Content type other than text/plain or application/json"),
+        (422, "The message is addressed to another state"),
+        (503, "The gateway cannot answer now (stopped, or its audit log cannot be written)"),
+    )
+}
+_ANSWERED: dict[int | str, dict[str, Any]] = {200: {
+    "model": Answered,
+    "description": "The gateway's response, in the form of the request",
+    "content": {TEXT: {"schema": {"type": "string"}}},
+}}
+
+
+def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = None,
+               limit: int = BODY_LIMIT, token_refresh: float = REFRESH_SECONDS) -> FastAPI:
+    """The ASGI app for one state. Raises NoToken when no token is in force (fail closed).
+
+    A `gateway` passed in may already be running (so a caller can report a store that will not
+    open before serving); the app starts it otherwise, and always stops it on shutdown, which
+    signs a tree head over everything the gateway logged.
+    """
+    code = checked_state(data, state)
+    credentials = Credentials(data, code, token_refresh)
+    worker = gateway or GatewayThread(data, code)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not worker.running:
+            await run_in_threadpool(worker.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(worker.stop)
+
+    app = FastAPI(title=f"Stateline gateway: {code}", lifespan=lifespan,
+                  description=__doc__, version="1")
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, refusal: Refusal) -> Response:
+        headers = dict(refusal.headers)
+        if request.headers.get(MESSAGE_ID_HEADER):
+            headers.setdefault(MESSAGE_ID_HEADER, request.headers[MESSAGE_ID_HEADER])
+        if _media_type(request) == TEXT:
+            return PlainTextResponse(refusal.text, refusal.status, headers=headers)
+        return JSONResponse(refusal.body, refusal.status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> Response:
+        code_word = str(error.detail).lower().replace(" ", "-")
+        return JSONResponse({"error": {"code": code_word, "text": str(error.detail)}},
+                            error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> Response:
+        return JSONResponse({"error": {"code": "invalid-request", "text": str(error)}}, 400)
+
+    @app.post("/messages", response_class=Response, openapi_extra=_REQUEST_BODY,
+              responses={**_ANSWERED, **_ERRORS})
+    async def messages(
+        request: Request,
+        authorization: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    ) -> Response:
+        """Answer one message addressed to this state, in the form it came in."""
+        _authenticate(credentials, authorization, code)
+        form = _form(request)
+        raw = await _body(request, limit)
+        given = _message_id(request)
+        message = _read(raw, form)
+        _addressed_here(message, code, raw)
+        message_id = given or message.control or uuid.uuid4().hex
+        try:
+            result = await worker.answer(message, message_id)
+        except GatewayClosed as error:
+            raise Refusal(503, "unavailable", str(error)) from None
+        except Exception as error:  # the audit entry is not durable: nothing may leave
+            log.exception("%s gateway failed on message %s", code, message_id)
+            raise Refusal(503, "audit-failed", f"the {code} gateway could not write the audit "
+                          f"entry, so nothing was released: {type(error).__name__}") from None
+        return _answer(result, form, message_id)
+
+    @app.get("/health", response_model=Health)
+    async def health() -> Health:
+        """Whether the gateway runs, how long its audit log is and which policy is in force."""
+        try:
+            running = worker.gateway
+        except GatewayClosed:
+            raise Refusal(503, "unavailable", f"the {code} gateway is not running") from None
+        return Health(state=code, status="ok", audit_entries=running.log.size,
+                      policy_version=running.policy.version,
+                      policy_problem=running.policy.problem)
+
+    return app
+
+
+def _authenticate(credentials: Credentials, given: HTTPAuthorizationCredentials | None,
+                  state: str) -> None:
+    try:
+        good = given is not None and credentials.check(given.credentials)
+    except TokenError as error:
+        raise Refusal(503, "unavailable", str(error)) from None
+    if not good:
+        raise Refusal(401, "unauthorized",
+                      "a bearer token in force for this gateway is required",
+                      headers={"WWW-Authenticate": f'Bearer realm="stateline-{state}"'})
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _form(request: Request) -> str:
+    """TEXT or JSON, from the Content-Type; any other type, or a charset other than UTF-8,
+    is refused rather than guessed at."""
+    kind = _media_type(request)
+    params = request.headers.get("content-type", "").split(";")[1:]
+    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params
+                    if p.strip().lower().startswith("charset=")), "utf-8")
+    if kind not in (TEXT, JSON) or charset not in _CHARSETS:
+        raise Refusal(415, "unsupported-media-type",
+                      f"send {TEXT} or {JSON} in UTF-8, not "
+                      f"{request.headers.get('content-type') or 'no content type'}")
+    return kind
+
+
+async def _body(request: Request, limit: int) -> str:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, "too-large", f"a message may be at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal(413, "too-large", f"a message may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _message_id(request: Request) -> str | None:
+    given = request.headers.get(MESSAGE_ID_HEADER)
+    if given is None:
+        return None
+    if not _MESSAGE_ID.fullmatch(given):
+        raise Refusal(400, "invalid-message-id",
+                      f"{MESSAGE_ID_HEADER} must be 1-128 visible ASCII characters")
+    return given
+
+
+def _read(raw: str, form: str) -> Message:
+    try:
+        return read_json(raw) if form == JSON else read(raw)
+    except Reject as reject:
+        raise Refusal.of(reject) from None
+
+
+def _addressed_here(message: Message, state: str, raw: str) -> None:
+    """A gateway answers for its own state only. Region codes pass: only the switch that
+    delivered the message knows which states a region holds."""
+    if message.header is not None:
+        if message.header.receiving_ori.startswith(state):
+            return
+    elif any(d in (state, MULTI_STATE) or (len(d) == 2 and not is_state(d))
+             or (len(d) == 9 and d.startswith(state)) for d in message.destinations):
+        return
+    reject = Reject(RejectCode.DESTINATION, f"NOT ADDRESSED TO {state}; THIS IS THE {state} "
+                    "GATEWAY", key=message.key, original=raw)
+    raise Refusal.of(reject, 422)
+
+
+def _answer(result: Result, form: str, message_id: str) -> Response:
+    headers = {MESSAGE_ID_HEADER: message_id, "Stateline-Outcome": result.outcome.value,
+               "Stateline-Audit-Seq": str(result.seq)}
+    if result.reference:
+        headers["Stateline-Reference"] = result.reference
+    if form == TEXT:  # photos travel in the JSON form only; the count says to ask for it
+        headers["Stateline-Photos"] = str(len(result.photos))
+        return PlainTextResponse(format_text(result.response), headers=headers)
+    return JSONResponse({
+        "message_id": message_id, "response": message_json(result.response),
+        "outcome": result.outcome.value, "seq": result.seq, "request_id": result.request_id,
+        "reference": result.reference,
+        "photos": [base64.b64encode(photo).decode("ascii") for photo in result.photos],
+    }, headers=headers)
