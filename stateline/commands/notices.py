@@ -122,7 +122,7 @@ def list_command(
     if not found:
         typer.echo(f"{book.state}: no {which} notices.")
     else:
-        title = f"{book.state}: {len(found)} {which} notices"
+        title = f"{book.state}: {len(found)} {'' if which == 'all' else which + ' '}notices"
         if overdue:
             title += f", {overdue} OVERDUE"
         table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
