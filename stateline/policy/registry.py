@@ -19,7 +19,7 @@ from ..datadir import DataDir
 from ..directory.agency import DEPARTMENTS, Agency, DirectoryError, normalise_ori
 from ..dmv.names import parse_name
 from .schema import ELEMENTS
-from .store import StateError, checked_state, connect, current_user, now, record
+from .store import StateDb, StateError, checked_state, connect, current_user, now, record
 
 DEFAULT_STATEMENT = ("The agency certifies that data it receives from this state will not be "
                      "used for civil immigration enforcement.")
@@ -286,7 +286,7 @@ class Registry:
         return _order(row)
 
     @contextmanager
-    def _edit(self) -> Iterator[sqlite3.Connection]:
+    def _edit(self) -> Iterator[StateDb]:
         """One write transaction: the record and its history row together, or neither."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
