@@ -26,7 +26,7 @@ from .subjects import DISCLOSED, GROUPS, Addressee, Subjects, subjects
 Status = Literal["due", "sent", "excepted"]
 Filter = Literal["due", "overdue", "sent", "excepted", "all"]
 FILTERS: tuple[Filter, ...] = ("due", "overdue", "sent", "excepted", "all")
-AUDIT_KIND = EntryKind.REVIEW
+AUDIT_KIND = EntryKind.NOTICE
 """A coordinator acting on a queued item; the body's `action` says it was a notice."""
 
 _SCHEMA = """

@@ -183,7 +183,7 @@ def test_marking_sent_is_audited_and_happens_once(nation: Nation) -> None:
         (done,) = book.mark_sent([notice.id], "clerk", log)
         assert done.status == "sent" and done.closed_by == "clerk" and done.sent_at
         entry = log.entry(size)
-        assert entry.kind is EntryKind.REVIEW
+        assert entry.kind is EntryKind.NOTICE
         assert entry.body["action"] == "notice-sent"
         assert entry.body["notice"] == notice.id and entry.body["entry"] == notice.seq
         assert "outcome" not in entry.body and "category" not in entry.body
