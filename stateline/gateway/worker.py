@@ -20,9 +20,10 @@ from ..protocol import Message
 from .pipeline import Gateway, Result
 
 MOST_PER_BATCH = 100
-LINGER_SECONDS = 0.001
-"""How long a batch waits for company once its first query arrives: one commit then covers
-queries that arrive a moment apart, at the price of at most this much latency."""
+LINGER_SECONDS = 0.0
+"""How long a batch waits for company once its first query arrives. None by default: queries
+that arrive while a commit runs queue up and make the next batch anyway, and over HTTP a 1 ms
+wait cost throughput at every load tried (1, 8 and 32 clients)."""
 
 
 class GatewayClosed(Exception):
