@@ -7,7 +7,7 @@ import os
 import tomllib
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
@@ -23,7 +23,7 @@ from ..policy.registry import OnFile, Registry, Subject, context_for
 from ..policy.store import checked_state
 from ..protocol import Answer, Message, Outcome, birth_date, dumps, loads, response_to, spec_for
 from .lookup import SEARCHES, Release, release, search
-from .review import ReviewError, ReviewQueue, new_reference
+from .review import Hold, ReviewError, ReviewQueue, new_reference
 
 REVIEW_DENIED = "review-denied"
 
@@ -53,9 +53,12 @@ class _Pending:
     answer: Answer | None
     note: str
     body: dict[str, Any]
+    outcome: Outcome
     kind: EntryKind = EntryKind.DECISION
     photos: tuple[bytes, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    reference: str | None = None
+    hold: Hold | None = None
+    """A request to put on file for review once its audit entry has committed."""
 
 
 Sender = tuple[Agency | None, dict[str, Any] | None, str]
@@ -114,34 +117,34 @@ class Gateway:
                              for m, i in zip(messages, ids, strict=True)])
 
     def release(self, reference: str, reviewer: str) -> Result:
-        """A held request answered after review: looked up now, audited with the reviewer."""
-        held = self.queue.get(reference)
-        self.queue.close_out(held.reference, "released", reviewer)
-        query = loads(held.message)
-        body = _base(query, held.message_id, self.state)
-        self._sender(query, body)
-        pending = self._looked_up(query, held.message_id, held.decision, body)
-        return self._reviewed(pending, held.reference, reviewer, held.decision)
+        """A held request answered after review: looked up now, audited with the reviewer.
+        The request leaves the queue only once the review's audit entry has committed."""
+        with self.queue.reviewing(reference, "released", reviewer) as held:
+            query = loads(held.message)
+            body = _base(query, held.message_id, self.state)
+            self._sender(query, body)
+            pending = self._looked_up(query, held.decision, body)
+            return self._reviewed(pending, held.reference, reviewer, held.decision)
 
     def deny(self, reference: str, reviewer: str) -> Result:
-        """A held request refused after review; the refusal is audited and sent."""
-        held = self.queue.get(reference)
-        self.queue.close_out(held.reference, "denied", reviewer)
-        query = loads(held.message)
-        group = _group(query)
-        reason = f"A {self.state} coordinator reviewed this request and denied it."
-        answer = Answer(self.state, group, Outcome.DENIED, policy=REVIEW_DENIED, reason=reason)
-        body = _base(query, held.message_id, self.state)
-        self._sender(query, body)
-        pending = self._finish(_Pending(query, answer, "", body), Outcome.DENIED)
-        return self._reviewed(pending, held.reference, reviewer, held.decision)
+        """A held request refused after review; the refusal is audited and sent, and only
+        then does the request leave the queue."""
+        with self.queue.reviewing(reference, "denied", reviewer) as held:
+            query = loads(held.message)
+            reason = f"A {self.state} coordinator reviewed this request and denied it."
+            answer = Answer(self.state, _group(query), Outcome.DENIED, policy=REVIEW_DENIED,
+                            reason=reason)
+            body = _base(query, held.message_id, self.state)
+            self._sender(query, body)
+            pending = _finish(_Pending(query, answer, "", body, Outcome.DENIED))
+            return self._reviewed(pending, held.reference, reviewer, held.decision)
 
     def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
                   decision: Decision) -> Result:
         pending.kind = EntryKind.REVIEW
         pending.body.update(reviewer=reviewer, reference=reference,
                             policy_version=decision.version)
-        pending.extra["reference"] = reference
+        pending.reference = reference
         if pending.answer is not None:
             pending.answer = _with_reference(pending.answer, reference)
         return self._commit([pending])[0]
@@ -174,55 +177,47 @@ class Gateway:
         if spec is None or spec.group is None or \
                 (spec.delivered_as or query.key) not in SEARCHES:
             note = f"{self.state} DOES NOT ANSWER {query.key}; SEND DQ DNQ KQ RQ RNQ OR RPQ"
-            return self._finish(_Pending(query, None, note, body), Outcome.ERROR)
+            return _finish(_Pending(query, None, note, body, Outcome.ERROR))
         agency = self._sender(query, body)
         try:
-            request, order = self._request(query, agency, on_file, now)
+            request, order = self._request(query, body["reason"], agency, on_file, now)
             decision = self.policy.decide(request)
         except Exception as error:  # fail closed: no decision means no disclosure
             return self._failed(query, body, error)
-        body.update(policies=list(decision.policies), policy_version=decision.version,
-                    court_order=order)
+        body["policies"] = list(decision.policies)
+        body["policy_version"] = decision.version
+        body["court_order"] = order
+        verdict = decision.verdict
+        if verdict is Verdict.ALLOW:
+            return self._looked_up(query, decision, body)
         first = decision.reasons[0] if decision.reasons else None
-        if decision.verdict is Verdict.DENY:
-            answer = Answer(self.state, spec.group, Outcome.DENIED,
-                            policy=first.policy if first else None,
-                            reason=first.text if first else None)
-            return self._finish(_Pending(query, answer, "", body), Outcome.DENIED)
-        if decision.verdict is Verdict.REVIEW:
-            return self._hold(query, message_id, decision, body, spec.group)
-        return self._looked_up(query, message_id, decision, body)
+        policy, reason = (first.policy, first.text) if first else (None, None)
+        if verdict is Verdict.REVIEW:
+            reference = new_reference(self.state)
+            body["reference"] = reference
+            answer = Answer(self.state, spec.group, Outcome.HELD, policy=policy, reason=reason,
+                            reference=reference)
+            hold = Hold(reference, query.sender, query.key, message_id, dumps(query), decision)
+            return _finish(_Pending(query, answer, "", body, Outcome.HELD, reference=reference,
+                                    hold=hold))
+        answer = Answer(self.state, spec.group, Outcome.DENIED, policy=policy, reason=reason)
+        return _finish(_Pending(query, answer, "", body, Outcome.DENIED))
 
-    def _request(self, query: Message, agency: Agency | None, on_file: OnFile | Exception,
-                 now: datetime) -> tuple[Request, str | None]:
+    def _request(self, query: Message, reason: str, agency: Agency | None,
+                 on_file: OnFile | Exception, now: datetime) -> tuple[Request, str | None]:
         court_order, attested, reference = False, False, None
         if agency is not None:
             if isinstance(on_file, Exception):
                 raise on_file
             court_order, attested, reference = context_for(
                 on_file, agency, lambda: _subject(query, now.date()), now)
-        multi = len(query.destinations) > 1 or "NL" in query.destinations
-        request = Request(query.sender, query.key, query.value("RSN") or "", multi,
-                          query.value("IMQ") == "Y", court_order, attested)
+        destinations = query.destinations
+        multi = len(destinations) > 1 or "NL" in destinations
+        request = Request(query.sender, query.key, reason, multi, query.value("IMQ") == "Y",
+                          court_order, attested)
         return request, reference
 
-    def _hold(self, query: Message, message_id: str, decision: Decision,
-              body: dict[str, Any], group: str) -> _Pending:
-        reference = new_reference(self.state)
-        try:
-            self.queue.hold(reference, query.sender, query.key, message_id, dumps(query),
-                            decision)
-        except Exception as error:  # a hold that is not on file cannot be reviewed
-            return self._failed(query, body, error)
-        first = decision.reasons[0] if decision.reasons else None
-        answer = Answer(self.state, group, Outcome.HELD, policy=first.policy if first else None,
-                        reason=first.text if first else None, reference=reference)
-        body["reference"] = reference
-        pending = _Pending(query, answer, "", body, extra={"reference": reference})
-        return self._finish(pending, Outcome.HELD)
-
-    def _looked_up(self, query: Message, message_id: str, decision: Decision,
-                   body: dict[str, Any]) -> _Pending:
+    def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any]) -> _Pending:
         group = _group(query)
         try:
             found: Release = release(search(self.store, query, decision), decision, group)
@@ -230,41 +225,62 @@ class Gateway:
             return self._failed(query, body, error)
         if not found.records:
             answer = Answer(self.state, group, Outcome.NO_RECORD)
-            return self._finish(_Pending(query, answer, "", body), Outcome.NO_RECORD)
+            return _finish(_Pending(query, answer, "", body, Outcome.NO_RECORD))
         outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
         answer = Answer(self.state, group, outcome, found.records)
-        body.update(released=list(decision.released), withheld=list(decision.withheld),
-                    records=list(found.record_ids), photo_released=bool(found.photos))
-        pending = _Pending(query, answer, "", body, photos=found.photos)
-        return self._finish(pending, outcome)
+        body["released"] = list(decision.released)
+        body["withheld"] = list(decision.withheld)
+        body["records"] = list(found.record_ids)
+        body["photo_released"] = bool(found.photos)
+        return _finish(_Pending(query, answer, "", body, outcome, photos=found.photos))
 
     def _failed(self, query: Message, body: dict[str, Any], error: Exception) -> _Pending:
         body["error"] = f"{type(error).__name__}: {error}"
         answer = Answer(self.state, _group(query), Outcome.ERROR)
-        return self._finish(_Pending(query, answer, "", body), Outcome.ERROR)
-
-    @staticmethod
-    def _finish(pending: _Pending, outcome: Outcome) -> _Pending:
-        pending.body["outcome"] = outcome.value
-        return pending
+        return _finish(_Pending(query, answer, "", body, Outcome.ERROR))
 
     def _commit(self, pending: list[_Pending]) -> list[Result]:
-        """Audit before response: nothing is built until every entry is durable."""
+        """Audit before response: nothing is built until every entry is durable. Held
+        requests go on file for review only after their entries commit, so no request can
+        be reviewed (and released) that the log does not show held."""
         seqs = self.log.append_many([(p.kind, p.body) for p in pending])
+        holds = [(i, p.hold) for i, p in enumerate(pending) if p.hold is not None]
+        if holds:
+            self._file(holds, pending, seqs)
         self.log.maybe_sign(SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS)
         return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
 
+    def _file(self, holds: list[tuple[int, Hold]], pending: list[_Pending],
+              seqs: list[int]) -> None:
+        """Put held requests on file. If that fails, each is answered as an error instead,
+        with an audit entry of its own (naming its reference, so the held entry before it is
+        accounted for) committed first."""
+        try:
+            self.queue.hold_many([hold for _, hold in holds])
+            return
+        except Exception as error:
+            failed = {i: self._failed(pending[i].query, dict(pending[i].body), error)
+                      for i, _ in holds}
+        added = self.log.append_many([(p.kind, p.body) for p in failed.values()])
+        for (i, instead), seq in zip(failed.items(), added, strict=True):
+            pending[i], seqs[i] = instead, seq
+
     def _result(self, pending: _Pending, seq: int) -> Result:
         query, answer = pending.query, pending.answer
-        outcome = Outcome(pending.body["outcome"])
         if answer is None:
             response = Message("AM", self.driver_ori, (query.sender,), query.control,
                                body=pending.note)
         else:
             ori = self.vehicle_ori if answer.group == "vehicle" else self.driver_ori
             response = response_to(query, answer, ori)
-        return Result(response, outcome, seq, pending.body["request_id"],
-                      pending.extra.get("reference"), pending.photos)
+        return Result(response, pending.outcome, seq, pending.body["request_id"],
+                      pending.reference, pending.photos)
+
+
+def _finish(pending: _Pending) -> _Pending:
+    """The outcome written into the audit body."""
+    pending.body["outcome"] = pending.outcome.value
+    return pending
 
 
 def _base(query: Message, message_id: str, state: str,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -45,6 +47,18 @@ class Held:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A request to put on file for review, as the gateway decided it."""
+
+    reference: str
+    ori: str
+    key: str
+    message_id: str
+    message: str
+    decision: Decision
+
+
 def new_reference(state: str) -> str:
     """Short, unguessable, and unique without asking the database first."""
     return f"{state}-{uuid.uuid4().hex[:10].upper()}"
@@ -62,11 +76,17 @@ class ReviewQueue:
 
     def hold(self, reference: str, ori: str, key: str, message_id: str, message: str,
              decision: Decision) -> None:
-        self._db.execute(
-            "INSERT INTO held (reference, time, ori, key, message_id, message, decision)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (reference, datetime.now(UTC).isoformat(timespec="microseconds"), ori, key,
-             message_id, message, json.dumps(_decision_json(decision))))
+        self.hold_many([Hold(reference, ori, key, message_id, message, decision)])
+
+    def hold_many(self, holds: Sequence[Hold]) -> None:
+        """Put requests on file for review in one durable transaction: all of them or none."""
+        time = datetime.now(UTC).isoformat(timespec="microseconds")
+        rows = [(h.reference, time, h.ori, h.key, h.message_id, h.message,
+                 json.dumps(_decision_json(h.decision))) for h in holds]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO held (reference, time, ori, key, message_id, message, decision)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def get(self, reference: str) -> Held:
         row = self._db.execute(
@@ -91,6 +111,28 @@ class ReviewQueue:
              reference))
         if cursor.rowcount != 1:
             raise ReviewError(f"{reference} is not waiting for review")
+
+    @contextmanager
+    def reviewing(self, reference: str, status: str, reviewer: str) -> Iterator[Held]:
+        """A held request closed out as `status` by `reviewer` when the block completes. The
+        gateway audits the review inside the block, so a review whose audit entry did not
+        commit leaves the request held; and while the block runs no other review can take
+        it."""
+        with self._transaction():
+            held = self.get(reference)
+            self.close_out(held.reference, status, reviewer)
+            yield held
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()

@@ -283,3 +283,83 @@ def test_request_ids_are_version_4_uuids() -> None:
         parsed = uuid.UUID(value)
         assert parsed.hex == value and parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+class AuditDown(Exception):
+    """The audit log refuses the commit (a full disk, say)."""
+
+
+def refuse_appends(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*_: object, **__: object) -> list[int]:
+        raise AuditDown("disk full")
+
+    monkeypatch.setattr(gateway.log, "append_many", refused)
+
+
+def pending_references(gateway: Gateway) -> list[str]:
+    return [h.reference for h in gateway.queue.pending()]
+
+
+def test_a_hold_whose_audit_entry_fails_is_not_put_on_file(
+    nation: DataDir, samples: list[Sample], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_policy(nation, "block-ice-review-hsi")
+    try:
+        with Gateway(nation, "WA") as gw:
+            before = pending_references(gw)
+            with monkeypatch.context() as patch:
+                refuse_appends(gw, patch)
+                with pytest.raises(AuditDown):
+                    gw.handle(dq(HSI, Field("OLN", samples[3].oln)))
+            assert pending_references(gw) == before
+    finally:
+        use_policy(nation, "cj-baseline")
+
+
+def test_a_hold_that_cannot_be_filed_is_answered_as_an_audited_error(
+    nation: DataDir, samples: list[Sample], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: object, **__: object) -> None:
+        raise OSError("state.db gone")
+
+    use_policy(nation, "block-ice-review-hsi")
+    try:
+        with Gateway(nation, "WA") as gw:
+            before, size = pending_references(gw), gw.log.size
+            monkeypatch.setattr(gw.queue, "hold_many", refused)
+            result = gw.handle(dq(HSI, Field("OLN", samples[3].oln)))
+            held, failed = gw.log.entry(size).body, gw.log.entry(result.seq).body
+            assert pending_references(gw) == before
+    finally:
+        use_policy(nation, "cj-baseline")
+    assert result.outcome is Outcome.ERROR and result.reference is None
+    assert "WA COULD NOT ANSWER" in answer_of(result)
+    assert result.seq == size + 1
+    assert held["outcome"] == "held" and failed["outcome"] == "error"
+    assert failed["reference"] == held["reference"] and "state.db gone" in failed["error"]
+    assert failed["request_id"] == held["request_id"] == result.request_id
+
+
+@pytest.mark.parametrize("review", ["release", "deny"])
+def test_a_review_whose_audit_entry_fails_leaves_the_request_held(
+    nation: DataDir, samples: list[Sample], monkeypatch: pytest.MonkeyPatch, review: str
+) -> None:
+    use_policy(nation, "block-ice-review-hsi")
+    try:
+        with Gateway(nation, "WA") as gw:
+            held = gw.handle(dq(HSI, Field("OLN", samples[4].oln)))
+            assert held.reference is not None
+            act = gw.release if review == "release" else gw.deny
+            with monkeypatch.context() as patch:
+                refuse_appends(gw, patch)
+                with pytest.raises(AuditDown):
+                    act(held.reference, "coordinator")
+            assert held.reference in pending_references(gw)
+            done = act(held.reference, "coordinator")
+            assert held.reference not in pending_references(gw)
+            assert gw.queue.get(held.reference).status == {"release": "released",
+                                                          "deny": "denied"}[review]
+            entry = gw.log.entry(done.seq)
+    finally:
+        use_policy(nation, "cj-baseline")
+    assert entry.kind.value == "review" and entry.body["reference"] == held.reference
