@@ -18,6 +18,7 @@ class EntryKind(Enum):
     COURT_ORDER = "court-order"
     ATTESTATION = "attestation"
     NOTICE = "notice"
+    CREDENTIAL = "credential"
     LOGIN = "login"
 
 

@@ -129,7 +129,7 @@ def token_command(
             _list(book, as_json)
             return
         if revoke is not None:
-            token = book.revoke(revoke)
+            token = book.revoke(revoke, (who or "").strip() or current_user())
             typer.echo(json.dumps(_token_json(token), indent=2) if as_json else
                        f"{book.state} gateway token {token.id} revoked; callers using it now "
                        "get 401")

@@ -12,12 +12,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..audit import EntryKind
 from ..datadir import DataDir
-from ..policy.store import StateError, checked_state, connect
+from ..policy.store import StateError, audit, checked_state, connect, current_user
 
 TOKEN_PREFIX = "slgw_"
 """Marks a string as a Stateline gateway token, so one pasted into the wrong place is spotted."""
@@ -79,6 +81,7 @@ class TokenBook:
 
     def __init__(self, data: DataDir, state: str) -> None:
         self.state = checked_state(data, state)
+        self._data = data
         self._db = connect(data, self.state)
         try:
             self._db.executescript(_SCHEMA)
@@ -99,21 +102,38 @@ class TokenBook:
         """A new random token and its record; the caller shows the token once."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = Token(secrets.token_hex(4), datetime.now(UTC), who, note, None)
-        self._db.execute(
-            "INSERT INTO gateway_token (id, digest, created, who, note) VALUES (?, ?, ?, ?, ?)",
-            (token.id, token_digest(secret), _stamp(token.created), who, note))
+        with self._audited("gateway-token-issued", token.id, who, note):
+            self._db.execute(
+                "INSERT INTO gateway_token (id, digest, created, who, note) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token.id, token_digest(secret), _stamp(token.created), who, note))
         return secret, token
 
-    def revoke(self, token_id: str) -> Token:
+    @contextmanager
+    def _audited(self, action: str, token_id: str, who: str, note: str = "") -> Iterator[None]:
+        """The change and its audit entry together: the entry is durable before the change
+        commits, and a change the log cannot take is rolled back."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            audit(self._data, self.state, EntryKind.CREDENTIAL,
+                  {"time": datetime.now(UTC).isoformat(timespec="microseconds"),
+                   "action": action, "token": token_id, "who": who, "note": note})
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def revoke(self, token_id: str, who: str = "") -> Token:
         ident = token_id.strip().lower()
-        cursor = self._db.execute(
-            "UPDATE gateway_token SET revoked = ? WHERE id = ? AND revoked IS NULL",
-            (_stamp(datetime.now(UTC)), ident))
-        if cursor.rowcount != 1:
-            known = {t.id: t for t in self.tokens()}
-            if ident in known:
-                raise TokenError(f"token {ident} was already revoked")
+        known = {t.id: t for t in self.tokens()}
+        if ident not in known:
             raise TokenError(f"no token {token_id.strip()!r} for {self.state}")
+        if known[ident].revoked is not None:
+            raise TokenError(f"token {ident} was already revoked")
+        with self._audited("gateway-token-revoked", ident, who or current_user()):
+            self._db.execute("UPDATE gateway_token SET revoked = ? WHERE id = ? "
+                             "AND revoked IS NULL", (_stamp(datetime.now(UTC)), ident))
         return next(t for t in self.tokens() if t.id == ident)
 
     def tokens(self) -> list[Token]:

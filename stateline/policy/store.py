@@ -160,11 +160,13 @@ def connect(data: DataDir, state: str) -> StateDb:
     return db
 
 
-def record(db: StateDb, kind: str, who: str, note: str = "", *,
+def record(db: sqlite3.Connection, kind: str, who: str, note: str = "", *,
            old_version: str = "", new_version: str = "", old_text: str = "",
            new_text: str = "") -> Change:
     """Add a history row in the caller's transaction, and its audit entry before the caller
     commits: a change the audit log cannot take is not made."""
+    if not isinstance(db, StateDb):
+        raise TypeError("record() needs a connection from policy.store.connect")
     when = now()
     row = (when.isoformat(timespec="microseconds"), kind, who, old_version, new_version,
            old_text, new_text, note)

@@ -7,12 +7,13 @@ import base64
 import json
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from typer.testing import CliRunner
 
-from stateline.audit import AuditLog, open_state_log
+from stateline.audit import AuditLog, EntryKind, open_state_log
 from stateline.cli import app as cli
 from stateline.datadir import DataDir
 from stateline.dmv import Sample, open_store
@@ -311,3 +312,17 @@ def test_token_command_prints_the_token_once_and_keeps_only_its_digest(nation: D
     assert again.exit_code == 1 and "already revoked" in again.stderr
     with pytest.raises(NoToken):
         create_app(nation, "OR")
+
+
+def test_issuing_and_revoking_a_token_is_audited(tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    data.state_dir("WA").mkdir(parents=True)
+    with TokenBook(data, "WA") as book:
+        _, issued = book.issue("coordinator", "state switch")
+        book.revoke(issued.id, "auditor")
+    with open_state_log(data, "WA") as log:
+        bodies = [(log.entry(i).kind, log.entry(i).body) for i in range(log.size)]
+    assert [(k, b["action"], b["token"], b["who"]) for k, b in bodies] == [
+        (EntryKind.CREDENTIAL, "gateway-token-issued", issued.id, "coordinator"),
+        (EntryKind.CREDENTIAL, "gateway-token-revoked", issued.id, "auditor"),
+    ]
