@@ -1,0 +1,113 @@
+"""What travels between the switch and a state's gateway, and the interface that carries it.
+
+The switch hands a transport an `Envelope` (one message, already routed, rewritten and stamped
+for one state) and gets back a `Reply` once the gateway has audited its answer. Answers that
+come later (a held request released or denied by a reviewer) arrive as late replies through
+the handler the switch registers. Both travel as JSON, so every carrier speaks the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..protocol import Message, Outcome
+from ..protocol.jsonform import from_json, to_json
+
+
+class StateUnavailable(Exception):
+    """No gateway of the state took the message (none running, or none answered in time);
+    the switch treats the state as out of service and holds the message."""
+
+
+class TransportError(Exception):
+    """Bytes from the bus that are not an envelope or a reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One message on its way to one state's gateway."""
+
+    message_id: str
+    """The switch's id for the sender's message; the gateway records it in the audit entry."""
+    state: str
+    message: Message
+    """As delivered: addressed to this state, DQG/RQG rewritten, output header stamped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A gateway's answer to one envelope, sent only after its audit entry is durable."""
+
+    message_id: str
+    state: str
+    response: Message
+    outcome: Outcome
+    reference: str | None = None
+    """The review reference of a held request (and of its late answer)."""
+    photos: tuple[bytes, ...] = ()
+    late: bool = False
+    """True for an answer given after review, long after the first reply."""
+
+
+LateHandler = Callable[[Reply], Awaitable[None]]
+
+
+class Transport(Protocol):
+    """How the switch reaches state gateways."""
+
+    async def deliver(self, envelope: Envelope, timeout: float) -> Reply:
+        """The state's reply; StateUnavailable when no gateway takes it within `timeout`."""
+        ...
+
+    def on_late(self, handler: LateHandler) -> None:
+        """Register where late replies (reviewed answers) go."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def envelope_to_json(envelope: Envelope) -> bytes:
+    return json.dumps({"message_id": envelope.message_id, "state": envelope.state,
+                       "message": to_json(envelope.message)}).encode()
+
+
+def envelope_from_json(data: bytes) -> Envelope:
+    obj = _object(data)
+    try:
+        return Envelope(str(obj["message_id"]), str(obj["state"]), from_json(obj["message"]))
+    except (KeyError, TypeError) as error:
+        raise TransportError(f"not an envelope: {error}") from None
+
+
+def reply_to_json(reply: Reply) -> bytes:
+    return json.dumps({
+        "message_id": reply.message_id, "state": reply.state,
+        "response": to_json(reply.response), "outcome": reply.outcome.value,
+        "reference": reply.reference, "late": reply.late,
+        "photos": [base64.b64encode(p).decode("ascii") for p in reply.photos],
+    }).encode()
+
+
+def reply_from_json(data: bytes) -> Reply:
+    obj = _object(data)
+    try:
+        return Reply(str(obj["message_id"]), str(obj["state"]), from_json(obj["response"]),
+                     Outcome(obj["outcome"]), obj.get("reference"),
+                     tuple(base64.b64decode(p) for p in obj.get("photos", [])),
+                     bool(obj.get("late", False)))
+    except (KeyError, TypeError, ValueError) as error:
+        raise TransportError(f"not a reply: {error}") from None
+
+
+def _object(data: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise TransportError(f"not JSON: {error}") from None
+    if not isinstance(obj, dict):
+        raise TransportError("not a JSON object")
+    return obj
