@@ -21,7 +21,8 @@ from ..policy.engine import Decision, Request, Verdict
 from ..policy.live import LivePolicy
 from ..policy.registry import OnFile, Registry, Subject, context_for
 from ..policy.store import checked_state
-from ..protocol import Answer, Message, Outcome, birth_date, dumps, loads, response_to, spec_for
+from ..protocol import Answer, Message, Outcome, birth_date, dumps, format_answer, loads, spec_for
+from ..protocol.responses import response_with
 from .lookup import SEARCHES, Release, release, search
 from .review import Hold, ReviewError, ReviewQueue, new_reference
 
@@ -50,8 +51,11 @@ class _Pending:
     """A query decided and looked up, waiting for its audit entry to commit."""
 
     query: Message
-    answer: Answer | None
-    note: str
+    group: str | None
+    """The message group answered; None for a query the gateway does not answer."""
+    text: str
+    """The response body, written as soon as the answer is known (it leaves only after the
+    commit), so the records behind it need not be kept until then."""
     body: dict[str, Any]
     outcome: Outcome
     kind: EntryKind = EntryKind.DECISION
@@ -123,7 +127,7 @@ class Gateway:
             query = loads(held.message)
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
-            pending = self._looked_up(query, held.decision, body)
+            pending = self._looked_up(query, held.decision, body, _group(query), held.reference)
             return self._reviewed(pending, held.reference, reviewer, held.decision)
 
     def deny(self, reference: str, reviewer: str) -> Result:
@@ -133,11 +137,11 @@ class Gateway:
             query = loads(held.message)
             reason = f"A {self.state} coordinator reviewed this request and denied it."
             answer = Answer(self.state, _group(query), Outcome.DENIED, policy=REVIEW_DENIED,
-                            reason=reason)
+                            reason=reason, reference=held.reference)
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
-            pending = _finish(_Pending(query, answer, "", body, Outcome.DENIED))
-            return self._reviewed(pending, held.reference, reviewer, held.decision)
+            return self._reviewed(_answered(query, answer, body), held.reference, reviewer,
+                                  held.decision)
 
     def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
                   decision: Decision) -> Result:
@@ -145,8 +149,6 @@ class Gateway:
         pending.body.update(reviewer=reviewer, reference=reference,
                             policy_version=decision.version)
         pending.reference = reference
-        if pending.answer is not None:
-            pending.answer = _with_reference(pending.answer, reference)
         return self._commit([pending])[0]
 
     def _on_file(self) -> OnFile | Exception:
@@ -177,7 +179,8 @@ class Gateway:
         if spec is None or spec.group is None or \
                 (spec.delivered_as or query.key) not in SEARCHES:
             note = f"{self.state} DOES NOT ANSWER {query.key}; SEND DQ DNQ KQ RQ RNQ OR RPQ"
-            return _finish(_Pending(query, None, note, body, Outcome.ERROR))
+            body["outcome"] = Outcome.ERROR.value
+            return _Pending(query, None, note, body, Outcome.ERROR)
         agency = self._sender(query, body)
         try:
             request, order = self._request(query, body["reason"], agency, on_file, now)
@@ -189,7 +192,7 @@ class Gateway:
         body["court_order"] = order
         verdict = decision.verdict
         if verdict is Verdict.ALLOW:
-            return self._looked_up(query, decision, body)
+            return self._looked_up(query, decision, body, spec.group)
         first = decision.reasons[0] if decision.reasons else None
         policy, reason = (first.policy, first.text) if first else (None, None)
         if verdict is Verdict.REVIEW:
@@ -198,10 +201,9 @@ class Gateway:
             answer = Answer(self.state, spec.group, Outcome.HELD, policy=policy, reason=reason,
                             reference=reference)
             hold = Hold(reference, query.sender, query.key, message_id, dumps(query), decision)
-            return _finish(_Pending(query, answer, "", body, Outcome.HELD, reference=reference,
-                                    hold=hold))
+            return _answered(query, answer, body, reference=reference, hold=hold)
         answer = Answer(self.state, spec.group, Outcome.DENIED, policy=policy, reason=reason)
-        return _finish(_Pending(query, answer, "", body, Outcome.DENIED))
+        return _answered(query, answer, body)
 
     def _request(self, query: Message, reason: str, agency: Agency | None,
                  on_file: OnFile | Exception, now: datetime) -> tuple[Request, str | None]:
@@ -217,27 +219,28 @@ class Gateway:
                           court_order, attested)
         return request, reference
 
-    def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any]) -> _Pending:
-        group = _group(query)
+    def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any], group: str,
+                   reference: str | None = None) -> _Pending:
         try:
             found: Release = release(search(self.store, query, decision), decision, group)
         except Exception as error:  # the store failed: answer "try again", still audited
-            return self._failed(query, body, error)
+            return self._failed(query, body, error, reference)
         if not found.records:
-            answer = Answer(self.state, group, Outcome.NO_RECORD)
-            return _finish(_Pending(query, answer, "", body, Outcome.NO_RECORD))
+            answer = Answer(self.state, group, Outcome.NO_RECORD, reference=reference)
+            return _answered(query, answer, body)
         outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
-        answer = Answer(self.state, group, outcome, found.records)
+        answer = Answer(self.state, group, outcome, found.records, reference=reference)
         body["released"] = list(decision.released)
         body["withheld"] = list(decision.withheld)
         body["records"] = list(found.record_ids)
         body["photo_released"] = bool(found.photos)
-        return _finish(_Pending(query, answer, "", body, outcome, photos=found.photos))
+        return _answered(query, answer, body, photos=found.photos)
 
-    def _failed(self, query: Message, body: dict[str, Any], error: Exception) -> _Pending:
+    def _failed(self, query: Message, body: dict[str, Any], error: Exception,
+                reference: str | None = None) -> _Pending:
         body["error"] = f"{type(error).__name__}: {error}"
-        answer = Answer(self.state, _group(query), Outcome.ERROR)
-        return _finish(_Pending(query, answer, "", body, Outcome.ERROR))
+        return _answered(query, Answer(self.state, _group(query), Outcome.ERROR,
+                                       reference=reference), body)
 
     def _commit(self, pending: list[_Pending]) -> list[Result]:
         """Audit before response: nothing is built until every entry is durable. Held
@@ -266,21 +269,24 @@ class Gateway:
             pending[i], seqs[i] = instead, seq
 
     def _result(self, pending: _Pending, seq: int) -> Result:
-        query, answer = pending.query, pending.answer
-        if answer is None:
+        query = pending.query
+        if pending.group is None:
             response = Message("AM", self.driver_ori, (query.sender,), query.control,
-                               body=pending.note)
+                               body=pending.text)
         else:
-            ori = self.vehicle_ori if answer.group == "vehicle" else self.driver_ori
-            response = response_to(query, answer, ori)
+            ori = self.vehicle_ori if pending.group == "vehicle" else self.driver_ori
+            response = response_with(query, pending.text, ori)
         return Result(response, pending.outcome, seq, pending.body["request_id"],
                       pending.reference, pending.photos)
 
 
-def _finish(pending: _Pending) -> _Pending:
-    """The outcome written into the audit body."""
-    pending.body["outcome"] = pending.outcome.value
-    return pending
+def _answered(query: Message, answer: Answer, body: dict[str, Any], *,
+              photos: tuple[bytes, ...] = (), reference: str | None = None,
+              hold: Hold | None = None) -> _Pending:
+    """A query with its answer written out and its outcome in the audit body."""
+    body["outcome"] = answer.outcome.value
+    return _Pending(query, answer.group, format_answer(answer), body, answer.outcome,
+                    photos=photos, reference=reference, hold=hold)
 
 
 def _base(query: Message, message_id: str, state: str,
@@ -337,11 +343,6 @@ def _subject(query: Message, today: date) -> Subject:
     except ValueError:
         return Subject(query.value("OLN") or "", plate=query.value("LIC") or "",
                        vin=query.value("VIN") or "")
-
-
-def _with_reference(answer: Answer, reference: str) -> Answer:
-    return Answer(answer.state, answer.group, answer.outcome, answer.records, answer.policy,
-                  answer.reason, reference, answer.note)
 
 
 def _oris(data: DataDir, state: str) -> tuple[str, str]:

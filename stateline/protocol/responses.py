@@ -168,12 +168,15 @@ def read_answer(body: str) -> Answer:
 
 def response_to(query: Message, answer: Answer, state_ori: str) -> Message:
     """The response message a state sends back to the agency that asked."""
+    return response_with(query, format_answer(answer), state_ori)
+
+
+def response_with(query: Message, text: str, state_ori: str) -> Message:
+    """The response to a query, carrying an answer already written by `format_answer`."""
     spec = spec_for(query.key)
     if spec is None or spec.response is None:
         raise Reject(RejectCode.FORMAT, f"{query.key} IS NOT A QUERY STATELINE ANSWERS")
-    return Message(
-        spec.response, state_ori, (query.sender,), query.control, body=format_answer(answer)
-    )
+    return Message(spec.response, state_ori, (query.sender,), query.control, body=text)
 
 
 def reject_message(reject: Reject, header: OutputHeader) -> Message:

@@ -24,6 +24,7 @@ from stateline.protocol import (
     reject_message,
     response_to,
 )
+from stateline.protocol.responses import response_with
 
 RECORD = Record((
     Section("identity", (Field("OLN", "WDL123456"), Field("NAM", "DOE,JANE Q"),
@@ -100,6 +101,15 @@ def test_each_query_key_is_answered_with_its_response_key(key: str, answer_key: 
     query = read(f"{key}.ORPPD0000.WA.TXT\n{texts[key]}")
     answer = Answer("WA", "driver", Outcome.NO_RECORD)
     assert response_to(query, answer, "WAOLN0000").key == answer_key
+
+
+def test_an_answer_written_earlier_makes_the_same_response() -> None:
+    query = read("DQ.ORPPD0000.WA.*CASE42.TXT\nOLN/WDL123456")
+    answer = Answer("WA", "driver", Outcome.PARTIAL, (RECORD,), policy="no-photos-out-of-state")
+    written = format_answer(answer)
+    assert response_with(query, written, "WAOLN0000") == response_to(query, answer, "WAOLN0000")
+    with pytest.raises(Reject, match="NOT A QUERY"):
+        response_with(read("AM.ORPPD0000.WA.TXT\nHELLO"), written, "WAOLN0000")
 
 
 def test_an_er_reject_comes_from_the_switch_with_its_output_header() -> None:
