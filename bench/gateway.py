@@ -4,10 +4,13 @@ beside the same queries as bare store lookups; audit appends and verification pe
 Targets (issue: the state gateway and its audit log): >= 10,000 queries/s on 2 cores; gateway
 ÷ bare lookups >= 0.25; audit verify >= 300,000 entries/s.
 
-    .venv/bin/python bench/gateway.py [--residents N] [--queries N] [--data DIR]
+    .venv/bin/python bench/gateway.py [--residents N] [--queries N] [--data DIR] [--rounds N]
 
 With --data, the built nation is kept in DIR and reused by later runs with the same residents;
-each run works on a fresh copy of it, so every run starts with an empty audit log.
+each run works on a fresh copy of it, so every run starts with an empty audit log. With
+--rounds N, bare lookups and the gateway take turns N times over the same mix (the gateway's
+first round starts it cold), each round's ratio is of two passes a moment apart, and targets
+are judged on the median round: on a shared machine one pass can land in another's busy spell.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import statistics
 import tempfile
 import time
 from datetime import date
@@ -63,6 +67,24 @@ def bare(store: DmvStore, kind: str, sample: Sample) -> object:
     return store.by_vin(sample.vin)
 
 
+def bare_pass(store: DmvStore, mix: list[tuple[str, Sample]]) -> float:
+    start = time.perf_counter()
+    for kind, sample in mix:
+        bare(store, kind, sample)
+    return len(mix) / (time.perf_counter() - start)
+
+
+def gateway_pass(gateway: Gateway, messages: list[Message]) -> float:
+    start = time.perf_counter()
+    for first in range(0, len(messages), BATCH):
+        gateway.handle_many(messages[first:first + BATCH])
+    return len(messages) / (time.perf_counter() - start)
+
+
+def spread(rates: list[float]) -> str:
+    return f"   (rounds: {', '.join(f'{r:,.0f}' for r in rates)})" if len(rates) > 1 else ""
+
+
 def nation(folder: Path, residents: int, kept: Path | None) -> tuple[DataDir, float]:
     """A one-state nation in `folder`: built there, or copied from the one kept in `kept`
     (built there first when it is missing or has another size). Returns it and the build time."""
@@ -91,6 +113,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--data", type=Path, default=None,
                         help="keep the built nation here and reuse it in later runs")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate bare and gateway passes this many times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         data, built = nation(Path(folder), args.residents, args.data)
@@ -100,17 +124,12 @@ def main() -> None:
         rng = random.Random(2)
         messages = [message(kind, s, rng.choice(SENDERS)) for kind, s in mix]
 
-        start = time.perf_counter()
-        for kind, sample in mix:
-            bare(store, kind, sample)
-        bare_rate = len(mix) / (time.perf_counter() - start)
-        store.close()
-
+        bares, groupeds = [], []
         with Gateway(data, STATE) as gateway:
-            start = time.perf_counter()
-            for first in range(0, len(messages), BATCH):
-                gateway.handle_many(messages[first:first + BATCH])
-            grouped = len(messages) / (time.perf_counter() - start)
+            for _ in range(max(args.rounds, 1)):
+                bares.append(bare_pass(store, mix))
+                groupeds.append(gateway_pass(gateway, messages))
+            store.close()
             single = messages[:1_000]
             start = time.perf_counter()
             for one in single:
@@ -130,13 +149,21 @@ def main() -> None:
         report = log.verify(public)
         log.close()
 
+    ratios = [g / b for g, b in zip(groupeds, bares, strict=True)]
+    middle = sorted(range(len(ratios)), key=ratios.__getitem__)[(len(ratios) - 1) // 2]
+    bare_rate, grouped, ratio = bares[middle], groupeds[middle], ratios[middle]
     origin = f"built in {built:.0f} s" if built else f"kept in {args.data}"
     print(f"{STATE}: {args.residents:,} residents ({origin}), "
           f"{len(messages):,} queries: 50% DQ by OLN, 15% DQ by name and DOB, 25% RQ by "
           "plate, 10% RQ by VIN; senders local, state, CBP, HSI and ICE")
-    print(f"  bare store lookups            {bare_rate:>10,.0f} /s   1.00")
-    print(f"  gateway, batches of {BATCH}       {grouped:>10,.0f} /s   {grouped / bare_rate:.2f}"
-          "   (decide, look up, release, audit entry committed before each answer)")
+    if len(ratios) > 1:
+        print(f"  {len(ratios)} rounds; the median round (by ratio) is shown, every round in "
+              "brackets; ratios of the rounds: " + ", ".join(f"{r:.2f}" for r in ratios)
+              + f" (median {statistics.median(ratios):.2f})")
+    print(f"  bare store lookups            {bare_rate:>10,.0f} /s   1.00{spread(bares)}")
+    print(f"  gateway, batches of {BATCH}       {grouped:>10,.0f} /s   {ratio:.2f}"
+          "   (decide, look up, release, audit entry committed before each answer)"
+          f"{spread(groupeds)}")
     print(f"  gateway, one query a commit   {one_by_one:>10,.0f} /s   "
           f"{one_by_one / bare_rate:.2f}")
     print(f"  audit append, batches of 1,000 {appends:>9,.0f} entries/s (synchronous=FULL)")
@@ -144,8 +171,8 @@ def main() -> None:
           f"   ({report.entries:,} entries, {'ok' if report.ok else 'FAILED'})")
     verdict = "MET" if grouped >= 10_000 else "NOT MET"
     print(f"target: >= 10,000 queries/s through the gateway: {verdict} ({grouped:,.0f}/s)")
-    verdict = "MET" if grouped / bare_rate >= 0.25 else "NOT MET"
-    print(f"target: gateway ÷ bare lookups >= 0.25: {verdict} ({grouped / bare_rate:.2f})")
+    verdict = "MET" if ratio >= 0.25 else "NOT MET"
+    print(f"target: gateway ÷ bare lookups >= 0.25: {verdict} ({ratio:.2f})")
     rate = report.entries / report.seconds
     verdict = "MET" if rate >= 300_000 else "NOT MET"
     print(f"target: verify >= 300,000 entries/s: {verdict} ({rate:,.0f}/s)")
