@@ -6,6 +6,10 @@
     DIR/states/WA/config.toml   Washington's gateway configuration
     DIR/states/WA/policy.cedar  Washington's sharing policy in force (Cedar)
     DIR/states/WA/state.db      its history of changes, court orders, attestations (SQLite, WAL)
+    DIR/switch.toml             the switch's regions, participation, wait and retention
+    DIR/switch.db               agency credentials, state status, held traffic, submissions
+    DIR/traffic.db              the switch's traffic log (one year)
+    DIR/credentials.json        simulation only: each synthetic agency's token (mode 0600)
 """
 
 from __future__ import annotations
@@ -56,6 +60,22 @@ class DataDir:
 
     def state_db(self, state: str) -> Path:
         return self.state_dir(state) / "state.db"
+
+    @property
+    def switch_config(self) -> Path:
+        return self.root / "switch.toml"
+
+    @property
+    def switch_db(self) -> Path:
+        return self.root / "switch.db"
+
+    @property
+    def traffic_db(self) -> Path:
+        return self.root / "traffic.db"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.root / "credentials.json"
 
     def states(self) -> list[str]:
         """States that have a folder here, in order."""

@@ -1,0 +1,172 @@
+"""What each sender sent and what came back, in DIR/switch.db, so answers that arrive late
+(reviewed requests, held traffic delivered when a state returns) can be read after a restart."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..datadir import DataDir
+from ..protocol import Message, Reject, format_text, parse
+from .db import Store
+from .errors import SwitchError
+from .merge import HELD_FOR_DELIVERY, WAITING, summarize, summary_text
+from .views import ResponseView, Submission, fields_of
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submission (
+    message_id TEXT PRIMARY KEY,
+    time TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    key TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    fan_out INTEGER NOT NULL,
+    wait REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leg (
+    message_id TEXT NOT NULL,
+    place INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (message_id, state)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS response (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    state TEXT NOT NULL,
+    key TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    text TEXT NOT NULL,
+    body TEXT,
+    reference TEXT,
+    late INTEGER NOT NULL,
+    photos TEXT NOT NULL,
+    summary INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS response_message ON response (message_id, id);
+"""
+
+OWING = frozenset({WAITING, HELD_FOR_DELIVERY, "held"})
+"""Leg statuses whose state still owes the sender an answer."""
+
+
+class UnknownMessage(SwitchError, LookupError):
+    """No message with this id went through this switch."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message the switch sends back to the sender, as delivered (header stamped)."""
+
+    state: str
+    message: Message
+    outcome: str
+    reference: str | None = None
+    late: bool = False
+    photos: tuple[bytes, ...] = ()
+    summary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    message_id: str
+    sender: str
+    credential: str
+    key: str
+    accepted: bool
+    fan_out: bool
+    wait: float
+
+
+class SubmissionStore(Store):
+    def __init__(self, data: DataDir) -> None:
+        super().__init__(data.switch_db, SCHEMA)
+
+    def open(self, header: Header, legs: Sequence[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (header.message_id, _now(), header.sender, header.credential,
+                        header.key, int(header.accepted), int(header.fan_out), header.wait))
+            db.executemany("INSERT INTO leg VALUES (?, ?, ?, ?)",
+                           [(header.message_id, n, state, status)
+                            for n, (state, status) in enumerate(legs)])
+
+    def respond(self, message_id: str, sent: Sent, leg_status: str | None = None) -> None:
+        """Keep a message sent back, and the state's new leg status, in one transaction."""
+        photos = json.dumps([base64.b64encode(p).decode("ascii") for p in sent.photos])
+        with self.transaction() as db:
+            db.execute("INSERT INTO response (message_id, time, state, key, outcome, text, body,"
+                       " reference, late, photos, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                       " ?)", (message_id, _now(), sent.state, sent.message.key, sent.outcome,
+                               format_text(sent.message), sent.message.body, sent.reference,
+                               int(sent.late), photos, int(sent.summary)))
+            if leg_status is not None:
+                db.execute("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
+                           (leg_status, message_id, sent.state))
+
+    def header(self, message_id: str) -> Header:
+        with self.lock:
+            row = self.db.execute("SELECT message_id, sender, credential, key, accepted, fan_out,"
+                                  " wait FROM submission WHERE message_id = ?",
+                                  (message_id,)).fetchone()
+        if row is None:
+            raise UnknownMessage(f"no message {message_id!r} went through this switch")
+        id_, sender, credential, key, accepted, fan_out, wait = row
+        return Header(id_, sender, credential, key, bool(accepted), bool(fan_out), wait)
+
+    def legs(self, message_id: str) -> list[tuple[str, str]]:
+        with self.lock:
+            rows = self.db.execute("SELECT state, status FROM leg WHERE message_id = ?"
+                                   " ORDER BY place", (message_id,)).fetchall()
+        return [(state, status) for state, status in rows]
+
+    def view(self, message_id: str) -> Submission:
+        """The submission as it stands: a fan-out's summary reflects every answer so far, and
+        its no-record answers are left to the summary (as Nlets drops NO HIT answers)."""
+        head = self.header(message_id)
+        legs = self.legs(message_id)
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT state, key, outcome, text, body, reference, late, photos, summary"
+                " FROM response WHERE message_id = ? ORDER BY summary DESC, id",
+                (message_id,)).fetchall()
+        views = []
+        for state, key, outcome, text, body, reference, late, photos, is_summary in rows:
+            if head.fan_out and outcome == "no-record":
+                continue
+            view = ResponseView(key, state, outcome, fields_of(body), text, reference,
+                                bool(late), tuple(base64.b64decode(p) for p in json.loads(photos)))
+            if is_summary:
+                view = _current_summary(view, head, legs)
+            views.append(view)
+        pending = tuple(state for state, status in legs if status in OWING)
+        return Submission(message_id, head.accepted, tuple(views), pending)
+
+
+def summary_body(head: Header, legs: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """The summary's text and its outcome, from the legs as they stand."""
+    summary = summarize(head.key, legs)
+    return summary_text(summary, head.wait), summary.outcome
+
+
+def _current_summary(view: ResponseView, head: Header,
+                     legs: Sequence[tuple[str, str]]) -> ResponseView:
+    summary = summarize(head.key, legs)
+    text = view.text
+    try:
+        sent = parse(view.text)
+        text = format_text(Message(sent.key, sent.sender, (), sent.control,
+                                   body=summary_text(summary, head.wait), header=sent.header))
+    except Reject:
+        pass
+    return ResponseView(view.key, view.state, summary.outcome, (), text, None, False, (),
+                        summary)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

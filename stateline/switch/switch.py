@@ -1,0 +1,350 @@
+"""The interstate switch: authenticate the sender, check and route the message, stamp it,
+deliver it to each state's gateway (or hold it, or say why not), wait for the answers, and
+merge a multi-state query's answers under one summary (DESIGN.md "One query, end to end",
+steps 2 and 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ..datadir import DataDir
+from ..protocol import (
+    SWITCH_ORI,
+    Message,
+    Reject,
+    Stamp,
+    read,
+    read_json,
+    reject_message,
+    spec_for,
+)
+from ..transport.base import Envelope, Reply, StateUnavailable, Transport
+from .admission import Impersonation, admit, claimed_ori, reply_problem
+from .config import SwitchConfig
+from .credentials import Credential
+from .errors import AuthenticationError, SwitchError
+from .holds import HeldMessage, HoldStore
+from .merge import HELD_FOR_DELIVERY, NOT_FORWARDED, WAITING
+from .routing import Action, Network, Plan, Service, route, status_text
+from .stamping import addressed, stamped, state_line
+from .status import StatusChange
+from .stores import Stores
+from .submissions import Header, Sent, summary_body
+from .traffic import IN, entry, outgoing
+from .views import Submission
+
+log = logging.getLogger("stateline.switch")
+
+PURGE_EVERY_SECONDS = 3600.0
+LEG_STATUS = {Action.DELIVER: WAITING, Action.HOLD: HELD_FOR_DELIVERY,
+              Action.NOT_TAKEN: NOT_FORWARDED, Action.REMOVED: NOT_FORWARDED}
+SENT_OUTCOME = {Action.HOLD: "held", Action.NOT_TAKEN: "rejected", Action.REMOVED: "rejected"}
+"""How a status message counts for the sender: .02. is held (the answer follows), .01. and
+.04. are refusals."""
+
+
+def new_message_id() -> str:
+    return f"M{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+class Switch:
+    """One switch over a data folder and a transport to the state gateways. `start` before
+    use; `close` finishes deliveries in flight (up to the wait), then closes its stores and
+    the transport."""
+
+    def __init__(self, data: DataDir, transport: Transport, *,
+                 config: SwitchConfig | None = None, holds: HoldStore | None = None,
+                 retry: bool = True) -> None:
+        """`holds` replaces the SQLite hold store (e.g. with a JetStream stream); `retry`
+        False leaves held traffic to explicit `deliver_held` calls."""
+        self.data = data
+        self.transport = transport
+        self.config = config if config is not None else SwitchConfig.load(data)
+        self._holds_given = holds
+        self._owner = secrets.token_hex(6)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._returned: set[str] = set()
+        self._draining: dict[str, asyncio.Lock] = {}
+        self._retry = retry
+        self._stopping = asyncio.Event()
+        self._tending: asyncio.Task[None] | None = None
+        self._stores: Stores | None = None
+
+    async def start(self) -> None:
+        if self._stores is not None:
+            raise SwitchError("the switch is already started")
+        self._stores = Stores(self.data, self._holds_given)
+        members = self.config.members(self.data)
+        self._takes = {state: self.config.takes(state) for state in members}
+        self._members = frozenset(members)
+        self._stores.traffic.purge(self.config.retention_days)
+        self.transport.on_late(self._late)
+        if self._retry:
+            self._stopping.clear()
+            self._tending = asyncio.create_task(self._tend(), name="switch-tend")
+
+    async def close(self) -> None:
+        if self._tending is not None:
+            self._stopping.set()
+            await self._tending
+            self._tending = None
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=self.config.wait_seconds)
+            for task in late:
+                task.cancel()
+        await self.transport.close()
+        if self._stores is not None:
+            await self._stores.close()
+            self._stores = None
+
+    @property
+    def stores(self) -> Stores:
+        if self._stores is None:
+            raise SwitchError("the switch is not started")
+        return self._stores
+
+    async def submit(self, raw: str, token: str, *, form: Literal["text", "json"] = "text",
+                     wait: float | None = None) -> Submission:
+        """Take one message from an agency and return what it gets back within `wait`
+        seconds (default: the configured wait). AuthenticationError for a token that is not
+        in force; anything else wrong with the message is an ER reject from NL0000000."""
+        stores = self.stores
+        credential = stores.credentials.check(token)
+        if credential is None:
+            stores.credentials.refuse("unknown or revoked token", claimed_ori=claimed_ori(raw))
+            log.warning("refused a message with an unknown or revoked token")
+            raise AuthenticationError("the credential is unknown or revoked")
+        message_id = new_message_id()
+        received = stores.lines.received(credential.ori)
+        wait = self.config.wait_seconds if wait is None else max(0.0, wait)
+        try:
+            message = read(raw) if form == "text" else read_json(raw)
+            admit(message, credential.ori, stores.directory.get(message.sender))
+            plan = route(message, self._network())
+        except Impersonation as refused:
+            stores.credentials.refuse(refused.detail[0], credential, claimed_ori(raw))
+            log.warning("credential %s (%s): %s", credential.id, credential.ori, refused.detail[0])
+            return self._reject(message_id, credential, raw, refused, received)
+        except Reject as reject:
+            return self._reject(message_id, credential, raw, reject, received)
+        return await self._accept(message_id, credential, raw, message, plan, received, wait)
+
+    def submission(self, message_id: str, token: str | None = None) -> Submission:
+        """The message's answers so far, late ones included. With a token, only the sender's
+        own credential may read them (AuthenticationError otherwise)."""
+        stores = self.stores
+        if token is not None:
+            credential = stores.credentials.check(token)
+            head = stores.submissions.header(message_id)
+            if credential is None or credential.ori != head.sender:
+                raise AuthenticationError(f"the credential may not read message {message_id}")
+        return stores.submissions.view(message_id)
+
+    async def set_status(self, state: str, status: Service, who: str,
+                         note: str = "") -> StatusChange:
+        """An operator's status change, logged; a state back in service gets its held
+        traffic in the background."""
+        change = self.stores.status.set(state, status, who, note)
+        if status is Service.IN:
+            self._spawn(self._quietly(self.deliver_held(change.state)))
+        return change
+
+    async def deliver_held(self, state: str | None = None) -> int:
+        """Deliver held traffic, in order, to the state (or every state) in service; how many
+        messages went. Stops at a state that goes down again."""
+        stores = self.stores
+        states = [state.upper()] if state else sorted(await stores.holds.counts())
+        delivered = 0
+        for code in states:
+            async with self._draining.setdefault(code, asyncio.Lock()):
+                delivered += await self._drain(code)
+        return delivered
+
+    def _network(self) -> Network:
+        return Network(self._members, self._takes, self.config.regions,
+                       self.stores.status.current())
+
+    def _reject(self, message_id: str, credential: Credential, raw: str, reject: Reject,
+                received: Stamp) -> Submission:
+        stores = self.stores
+        reject = reject if reject.original else reject.with_context(original=raw)
+        answer = reject_message(reject, stores.lines.header(received, credential.ori))
+        stores.submissions.open(Header(message_id, credential.ori, credential.id,
+                                       reject.key or "", False, False, 0.0), [])
+        stores.submissions.respond(message_id, Sent("NL", answer, "rejected"))
+        stores.traffic.add([entry(IN, message_id, raw, reject.key, claimed_ori(raw) or "",
+                                   "NL"), outgoing(message_id, answer, credential.ori)])
+        return stores.submissions.view(message_id)
+
+    async def _accept(self, message_id: str, credential: Credential, raw: str,
+                      message: Message, plan: Plan, received: Stamp,
+                      wait: float) -> Submission:
+        stores = self.stores
+        waiting = await stores.holds.counts()
+        actions = [(leg.state, Action.HOLD if leg.action is Action.DELIVER and
+                    waiting.get(leg.state) else leg.action) for leg in plan.legs]
+        stores.submissions.open(
+            Header(message_id, message.sender, credential.id, message.key, True, plan.fan_out,
+                   wait), [(state, LEG_STATUS[action]) for state, action in actions])
+        stores.traffic.add([entry(IN, message_id, raw, message.key, message.sender,
+                                   " ".join(message.destinations))])
+        deliveries = []
+        for state, action in actions:
+            routed = addressed(message, plan.key, state)
+            if action is Action.DELIVER:
+                deliveries.append(self._spawn(self._deliver(message_id, routed, received)))
+                continue
+            if action is Action.HOLD:
+                await stores.holds.put(message_id, state, routed, received)
+            self._status_message(message_id, message.sender, state, action, received, plan.key)
+        if deliveries and wait > 0:
+            await asyncio.wait(deliveries, timeout=wait)
+        self._returned.add(message_id)
+        if plan.fan_out:
+            self._summarize(message_id, message, received)
+        return stores.submissions.view(message_id)
+
+    def _status_message(self, message_id: str, sender: str, state: str, action: Action,
+                        received: Stamp, key: str, *, late: bool = False) -> None:
+        stores = self.stores
+        header = stores.lines.header(received, sender)
+        sm = Message("SM", SWITCH_ORI, (), None, body=status_text(action, state, key),
+                     header=header)
+        stores.submissions.respond(message_id, Sent(state, sm, SENT_OUTCOME[action], late=late),
+                                   LEG_STATUS[action])
+        stores.traffic.add([outgoing(message_id, sm, sender)])
+
+    def _summarize(self, message_id: str, message: Message, received: Stamp) -> None:
+        stores = self.stores
+        head = stores.submissions.header(message_id)
+        body, outcome = summary_body(head, stores.submissions.legs(message_id))
+        spec = spec_for(message.key)
+        key = (spec.response if spec else None) or "AM"
+        summary = Message(key, SWITCH_ORI, (), None, body=body,
+                          header=stores.lines.header(received, message.sender))
+        stores.submissions.respond(message_id, Sent("NL", summary, outcome, summary=True))
+        stores.traffic.add([outgoing(message_id, summary, message.sender)])
+
+    async def _deliver(self, message_id: str, routed: Message, received: Stamp) -> None:
+        """Deliver one leg; a state that does not take it now gets it held, as if it had
+        been out of service."""
+        stores = self.stores
+        state = routed.destinations[0]
+        envelope = self._envelope(message_id, routed, received, state)
+        try:
+            reply = await self.transport.deliver(envelope, self.config.wait_seconds)
+        except StateUnavailable as why:
+            log.info("%s unavailable (%s): holding %s", state, why, message_id)
+            await stores.holds.put(message_id, state, routed, received)
+            self._status_message(message_id, routed.sender, state, Action.HOLD, received,
+                                 routed.key, late=message_id in self._returned)
+            return
+        self._answered(reply, routed.sender, late=message_id in self._returned)
+
+    def _envelope(self, message_id: str, routed: Message, received: Stamp,
+                  state: str) -> Envelope:
+        stores = self.stores
+        line = state_line(state)
+        delivered = stamped(routed, stores.lines.header(received, line))
+        stores.traffic.add([outgoing(message_id, delivered, state)])
+        return Envelope(message_id, state, delivered)
+
+    def _answered(self, reply: Reply, requester: str, *, late: bool) -> None:
+        """Stamp a state's answer for the requester and keep it with the submission."""
+        stores = self.stores
+        response, outcome = reply.response, reply.outcome.value
+        problem = reply_problem(reply)
+        if problem is not None:
+            log.warning("%s reply to %s refused: %s", reply.state, reply.message_id, problem)
+            response = Message("SM", SWITCH_ORI, (requester,), None, body=problem)
+            outcome = "error"
+        received = stores.lines.received(response.sender)
+        delivered = stamped(response, stores.lines.header(received, requester))
+        stores.traffic.add([outgoing(reply.message_id, delivered, requester)])
+        try:
+            head = stores.submissions.header(reply.message_id)
+        except SwitchError:
+            log.warning("answer from %s for unknown message %s", reply.state, reply.message_id)
+            return
+        sent = Sent(reply.state, delivered, outcome, reply.reference, late or reply.late,
+                    reply.photos)
+        stores.submissions.respond(head.message_id, sent, outcome)
+
+    async def _late(self, reply: Reply) -> None:
+        requester = reply.response.destinations[0] if reply.response.destinations else ""
+        if not requester:
+            with contextlib.suppress(SwitchError):
+                requester = self.stores.submissions.header(reply.message_id).sender
+        self._answered(reply, requester or SWITCH_ORI, late=True)
+
+    async def _drain(self, state: str) -> int:
+        stores = self.stores
+        delivered = 0
+        if not await stores.holds.claim(state, self._owner):
+            return 0
+        try:
+            while stores.status.get(state) is Service.IN:
+                batch = await stores.holds.waiting(state)
+                if not batch:
+                    break
+                for held in batch:
+                    if stores.status.get(state) is not Service.IN or \
+                            not await stores.holds.claim(state, self._owner):
+                        return delivered
+                    if not await self._deliver_held(held):
+                        return delivered
+                    delivered += 1
+        finally:
+            await stores.holds.release(state, self._owner)
+        return delivered
+
+    async def _deliver_held(self, held: HeldMessage) -> bool:
+        envelope = self._envelope(held.message_id, held.message, held.received, held.state)
+        try:
+            reply = await self.transport.deliver(envelope, self.config.wait_seconds)
+        except StateUnavailable:
+            return False
+        self._answered(reply, held.message.sender, late=True)
+        await self.stores.holds.delivered(held)
+        return True
+
+    async def _tend(self) -> None:
+        """Offer held traffic to states in service now and every retry period; purge the
+        traffic log hourly."""
+        purge_due = time.monotonic() + PURGE_EVERY_SECONDS
+        while not self._stopping.is_set():
+            try:
+                stores = self.stores
+                down = stores.status.current()
+                for state in sorted(await stores.holds.counts()):
+                    if state not in down:
+                        await self.deliver_held(state)
+                if time.monotonic() >= purge_due:
+                    stores.traffic.purge(self.config.retention_days)
+                    purge_due = time.monotonic() + PURGE_EVERY_SECONDS
+            except Exception:
+                log.exception("delivering held traffic failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.config.retry_seconds)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _quietly(self, work: Coroutine[Any, Any, int]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("delivering held traffic failed")
+
+
+__all__ = ["Switch", "new_message_id"]

@@ -1,0 +1,147 @@
+"""The default carrier: every state's gateway in this process, one `GatewayThread` each.
+
+A delivery is a call into the state's gateway thread; the reply comes back once the gateway's
+audit entry is durable. Late answers (reviewed requests) are read from each state's outbox
+every `poll` seconds and handed to the switch's late handler; one is marked delivered only
+after the handler has kept it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from ..datadir import DataDir
+from ..gateway.outbox import Late, Outbox
+from ..gateway.worker import GatewayClosed, GatewayThread
+from .base import Envelope, LateHandler, Reply, StateUnavailable
+
+log = logging.getLogger("stateline.transport")
+
+POLL_SECONDS = 0.5
+
+
+class InProcessTransport:
+    """Gateways for `states` (default: every state in the data folder). `start` opens them
+    all; with `lazy`, a state's gateway opens on its first delivery instead."""
+
+    def __init__(self, data: DataDir, states: Iterable[str] | None = None, *,
+                 lazy: bool = False, poll: float = POLL_SECONDS) -> None:
+        self.data = data
+        self.states = tuple(s.upper() for s in (states if states is not None
+                                                else data.states()))
+        self._lazy, self._poll = lazy, poll
+        self._threads: dict[str, GatewayThread] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+        self._outboxes: dict[str, Outbox] = {}
+        self._handler: LateHandler | None = None
+        self._polling: asyncio.Task[None] | None = None
+        self._collecting = asyncio.Lock()
+
+    def start(self) -> None:
+        """Open every state's gateway now; raises what opening one raised."""
+        for state in self.states:
+            self._open(state)
+
+    def stop_state(self, state: str) -> None:
+        """Stop one state's gateway (it answers what it has queued first): from now on the
+        state is unavailable, as a state whose system is down."""
+        thread = self._threads.pop(state.upper(), None)
+        if thread is not None:
+            thread.stop()
+
+    def running(self, state: str) -> bool:
+        thread = self._threads.get(state.upper())
+        return thread is not None and thread.running
+
+    async def deliver(self, envelope: Envelope, timeout: float) -> Reply:
+        """The gateway's reply. A running in-process gateway takes a message at once, so
+        `timeout` never cuts an answer short: an answer being audited is awaited."""
+        thread = await self._thread(envelope.state)
+        try:
+            result = await thread.answer(envelope.message, envelope.message_id)
+        except GatewayClosed as error:
+            raise StateUnavailable(str(error)) from None
+        return Reply(envelope.message_id, envelope.state, result.response, result.outcome,
+                     result.reference, result.photos)
+
+    def on_late(self, handler: LateHandler) -> None:
+        self._handler = handler
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            if self._polling is None:
+                self._polling = loop.create_task(self._poll_outboxes(), name="outbox-poll")
+
+    async def collect_late(self) -> int:
+        """Hand every late answer on file to the handler now; how many went."""
+        handler = self._handler
+        if handler is None:
+            return 0
+        handed = 0
+        async with self._collecting:
+            for state in self.states:
+                outbox = self._outbox(state)
+                if outbox is None:
+                    continue
+                for late in outbox.pending():
+                    await handler(_late_reply(late))
+                    outbox.mark_delivered(late.id)
+                    handed += 1
+        return handed
+
+    async def close(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        threads = list(self._threads.values())
+        self._threads.clear()
+        await asyncio.gather(*(asyncio.to_thread(t.stop) for t in threads))
+        for outbox in self._outboxes.values():
+            outbox.close()
+        self._outboxes.clear()
+
+    async def _thread(self, state: str) -> GatewayThread:
+        thread = self._threads.get(state)
+        if thread is not None and thread.running:
+            return thread
+        if not self._lazy or state not in self.states:
+            raise StateUnavailable(f"no {state} gateway is running here")
+        async with self._opening.setdefault(state, asyncio.Lock()):
+            if state not in self._threads:
+                try:
+                    await asyncio.to_thread(self._open, state)
+                except Exception as error:
+                    raise StateUnavailable(f"the {state} gateway cannot start: {error}") from None
+        return self._threads[state]
+
+    def _open(self, state: str) -> None:
+        thread = GatewayThread(self.data, state)
+        thread.start()
+        self._threads[state] = thread
+
+    def _outbox(self, state: str) -> Outbox | None:
+        if state not in self._outboxes:
+            try:
+                self._outboxes[state] = Outbox(self.data, state)
+            except Exception as error:
+                log.warning("cannot read %s's outbox: %s", state, error)
+                return None
+        return self._outboxes[state]
+
+    async def _poll_outboxes(self) -> None:
+        while True:
+            try:
+                await self.collect_late()
+            except Exception:
+                log.exception("reading late answers failed; trying again")
+            await asyncio.sleep(self._poll)
+
+
+def _late_reply(late: Late) -> Reply:
+    result = late.result
+    return Reply(late.message_id, late.state, result.response, result.outcome,
+                 result.reference, result.photos, late=True)
