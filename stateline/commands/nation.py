@@ -58,6 +58,9 @@ def init(
                   f"{manifest.residents} residents in each of {', '.join(manifest.states)}.")
     console.print(f"Explore it: stateline directory list --data {folder} --component ICE")
     console.print(f"            stateline dmv sample --data {folder} --state {chosen[0]} --json")
+    console.print(f"Send a query: stateline send --data {folder} --from {chosen[0]}SP00000 "
+                  f"'DQ.{chosen[0]}SP00000.{chosen[0]}.TXT.OLN/...'  (credentials in "
+                  f"{data.credentials_file})")
 
 
 @app.command("show")

@@ -1,5 +1,6 @@
-"""Build a synthetic nation in a data folder: the directory, each chosen state's DMV store, its
-gateway configuration and default sharing policy, and a manifest saying what was built."""
+"""Build a synthetic nation in a data folder: the directory, a switch credential for every
+agency, the switch's configuration, each chosen state's DMV store, its gateway configuration
+and default sharing policy, and a manifest saying what was built."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from ..dmv.store import Batch
 from ..policy.source import PolicyError
 from ..policy.store import StateError, apply, default_policy
 from ..protocol import STATES
+from ..switch.config import write_default as write_switch_config
+from ..switch.credentials import issue_for_nation
 from .agencies import generate_agencies
 from .residents import generate_residents
 
@@ -93,6 +96,8 @@ def build_nation(
     tell("directory", 0)
     with Directory.open(data) as directory:
         directory.put_many(agencies)
+    issue_for_nation(data, [agency.ori for agency in agencies])
+    write_switch_config(data)
     policy = default_policy()
     for state in states:
         data.state_dir(state).mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ class SubmissionStore(Store):
                 (message_id,)).fetchall()
         views = []
         for state, key, outcome, text, body, reference, late, photos, is_summary in rows:
-            if head.fan_out and outcome == "no-record":
+            if head.fan_out and outcome == "no-record" and not is_summary:
                 continue
             view = ResponseView(key, state, outcome, fields_of(body), text, reference,
                                 bool(late), tuple(base64.b64decode(p) for p in json.loads(photos)))

@@ -147,12 +147,12 @@ class Switch:
                 raise AuthenticationError(f"the credential may not read message {message_id}")
         return stores.submissions.view(message_id)
 
-    async def set_status(self, state: str, status: Service, who: str,
-                         note: str = "") -> StatusChange:
+    async def set_status(self, state: str, status: Service, who: str, note: str = "", *,
+                         deliver: bool = True) -> StatusChange:
         """An operator's status change, logged; a state back in service gets its held
-        traffic in the background."""
+        traffic in the background (unless `deliver` is False: call `deliver_held`)."""
         change = self.stores.status.set(state, status, who, note)
-        if status is Service.IN:
+        if status is Service.IN and deliver:
             self._spawn(self._quietly(self.deliver_held(change.state)))
         return change
 

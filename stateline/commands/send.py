@@ -1,0 +1,80 @@
+"""`stateline send` and `stateline messages show`: one message through the embedded network,
+as an agency sends it, and the answers that came later.
+
+The command authenticates as the agency named by `--from`, with the token a synthetic nation
+keeps for it in DIR/credentials.json (or `--token`). Exit status 0 when the switch accepted the
+message, 1 when it rejected it or the command could not run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Literal
+
+import typer
+
+from ..datadir import DataDir
+from ..switch.credentials import token_for
+from ..switch.views import Submission
+from . import options
+from .switching import answering, embedded, show
+
+messages_app = typer.Typer(help="Messages sent through the switch: their answers so far.",
+                           no_args_is_help=True)
+
+MESSAGE = typer.Argument(..., help="The message as legacy text (a line break or a period "
+                                   "after TXT), or its JSON form; - reads it from stdin.")
+FROM = typer.Option(..., "--from", help="The ORI to send as.")
+TOKEN = typer.Option(None, "--token", envvar="STATELINE_TOKEN",
+                     help="The agency's token (default: its token in DIR/credentials.json).")
+WAIT = typer.Option(None, "--wait", min=0.0,
+                    help="Seconds to wait for answers (default: switch.toml's wait_seconds).")
+
+
+def run(
+    message: str = MESSAGE,
+    data: str = options.DATA,
+    sender: str = FROM,
+    token: str | None = TOKEN,
+    wait: float | None = WAIT,
+    as_json: bool = options.JSON,
+) -> None:
+    """Send one message through the embedded network and print what comes back."""
+    folder = DataDir.resolve(data)
+    raw = sys.stdin.read() if message == "-" else message
+    form: Literal["text", "json"] = "json" if raw.lstrip().startswith("{") else "text"
+    with answering(as_json):
+        secret = token or token_for(folder, sender)
+
+        async def sending() -> Submission:
+            async with embedded(folder) as (switch, _):
+                return await switch.submit(raw, secret, form=form, wait=wait)
+
+        submission = asyncio.run(sending())
+    show(submission, as_json)
+    if not submission.accepted:
+        raise typer.Exit(1)
+
+
+@messages_app.command("show")
+def show_command(
+    message_id: str = typer.Argument(..., help="The id `stateline send` printed."),
+    data: str = options.DATA,
+    sender: str = FROM,
+    token: str | None = TOKEN,
+    as_json: bool = options.JSON,
+) -> None:
+    """A message's answers so far, late ones included (reviewed requests, held traffic
+    delivered when a state returned). Only the sending agency's credential may read them."""
+    folder = DataDir.resolve(data)
+    with answering(as_json):
+        secret = token or token_for(folder, sender)
+
+        async def reading() -> Submission:
+            async with embedded(folder, retry=False) as (switch, transport):
+                await transport.collect_late()
+                return switch.submission(message_id.strip(), secret)
+
+        submission = asyncio.run(reading())
+    show(submission, as_json)
