@@ -3,10 +3,12 @@ the decision durably before any response leaves (DESIGN.md "One query, end to en
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 import tomllib
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -17,6 +19,7 @@ from ..datadir import DataDir
 from ..directory.agency import Agency
 from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
+from ..notices import NoticeBook
 from ..policy.engine import Decision, Request, Verdict
 from ..policy.live import LivePolicy
 from ..policy.registry import OnFile, Registry, Subject, context_for
@@ -72,6 +75,11 @@ statistics category."""
 SENDERS_KEPT = 10_000
 """Senders remembered per directory version; ORIs arrive from outside, so the memory is capped."""
 
+_log = logging.getLogger(__name__)
+
+NOTICE_PROGRESS_SECONDS = 1.0
+"""How often the notice progress mark moves: a crash re-examines at most this much traffic."""
+
 SIGN_EVERY_ENTRIES = 1000
 SIGN_EVERY_SECONDS = 5.0
 """A signed tree head at least every 1,000 entries or 5 seconds of traffic."""
@@ -90,6 +98,9 @@ class Gateway:
             self.registry = stack.enter_context(Registry(data, self.state))
             self.log: AuditLog = stack.enter_context(open_state_log(data, self.state))
             self.queue = stack.enter_context(ReviewQueue(data, self.state))
+            self.notices = stack.enter_context(NoticeBook(data, self.state))
+            self._noticed_at = 0.0
+            self._catch_up_notices()
             self._stack = stack.pop_all()
         self._senders: dict[str, Sender] = {}
         self._senders_of: Snapshot | None = None
@@ -250,8 +261,42 @@ class Gateway:
         holds = [(i, p.hold) for i, p in enumerate(pending) if p.hold is not None]
         if holds:
             self._file(holds, pending, seqs)
+        if self.notices.duty is not None:
+            self._notify([(seq, p.body) for p, seq in zip(pending, seqs, strict=True)])
         self.log.maybe_sign(SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS)
         return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
+
+    def _notify(self, entries: list[tuple[int, dict[str, Any]]]) -> bool:
+        """Queue the notices the state's duty asks for. A notice that cannot be queued now
+        does not hold back an answer already audited: the entry stays unexamined, and the
+        next start puts it through again."""
+        now = datetime.now(UTC)
+        for seq, body in entries:
+            try:
+                self.notices.queue_for(seq, body, self.store, now)
+            except Exception as error:
+                _log.error("%s: notice for audit entry %d not queued yet: %s", self.state, seq,
+                           error)
+                return False
+        if entries and time.monotonic() - self._noticed_at >= NOTICE_PROGRESS_SECONDS:
+            with suppress(Exception):  # progress is only a place to resume from
+                self.notices.mark_examined(entries[-1][0])
+                self._noticed_at = time.monotonic()
+        return True
+
+    def _catch_up_notices(self) -> None:
+        """Entries audited since the progress mark (a crash lost their notices) are put
+        through again; a duty configured for the first time starts from now."""
+        if self.notices.duty is None:
+            return
+        examined = self.notices.examined()
+        if examined is None:
+            self.notices.mark_examined(self.log.size - 1)
+            return
+        kinds = (EntryKind.DECISION, EntryKind.REVIEW)
+        tail = [self.log.entry(seq) for seq in range(examined + 1, self.log.size)]
+        if self._notify([(e.seq, dict(e.body)) for e in tail if e.kind in kinds]):
+            self.notices.mark_examined(self.log.size - 1)
 
     def _file(self, holds: list[tuple[int, Hold]], pending: list[_Pending],
               seqs: list[int]) -> None:

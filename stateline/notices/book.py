@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS notice_gaps (
     outcome TEXT NOT NULL,
     why TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS notice_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    examined INTEGER NOT NULL
+);
 """
 _COLUMNS = ("id, request_id, reference, seq, oln, name, street, city, addr_state, zip, agency,"
             " category, record, outcome, disclosed, requested, queued, deadline, status,"
@@ -189,6 +193,16 @@ class NoticeBook:
         return self.duty.local_date(moment) if self.duty else moment.astimezone(UTC).date()
 
     # Queueing: called by the gateway once an audit entry is durable.
+
+    def examined(self) -> int | None:
+        """The last audit entry the gateway has put through `queue_for`, if any: after a crash,
+        the entries past it are put through again (queueing twice is harmless)."""
+        row = self._db.execute("SELECT examined FROM notice_progress").fetchone()
+        return None if row is None else int(row[0])
+
+    def mark_examined(self, seq: int) -> None:
+        self._db.execute("INSERT INTO notice_progress VALUES (1, ?) ON CONFLICT (id) "
+                         "DO UPDATE SET examined = max(examined, excluded.examined)", (seq,))
 
     def queue_for(self, entry_seq: int, body: Mapping[str, Any], store: DmvStore,
                   now: datetime) -> list[Notice]:

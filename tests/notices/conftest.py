@@ -45,9 +45,13 @@ class Nation:
             policy_store.apply(self.data, "NY", preset(name).text(), who="test")
 
     def send(self, text: str) -> Sent:
+        """A query through the gateway with its own notice queueing off, so each test queues
+        (via `queue`) exactly when and as of the time it wants."""
         with Gateway(self.data, "NY") as gateway:
+            gateway.notices.duty = None
             gateway.policy.check()
             result = gateway.handle(read(text))
+            gateway.notices.mark_examined(result.seq)  # nor at the next start
             return Sent(result.seq, dict(gateway.log.entry(result.seq).body))
 
     def queue(self, sent: Sent, *, days_ago: int = 0) -> list[Notice]:
