@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA ?= ./stateline-data
 
-.PHONY: install demo test bench lint lock clean
+.PHONY: install demo test browser bench lint lock clean
 
 install: $(INSTALLED)
 
@@ -18,8 +18,17 @@ $(INSTALLED): requirements.lock pyproject.toml
 demo: install
 	$(BIN)/stateline demo
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; it never downloads a
+# browser of its own). Without it those tests are skipped, with the reason in the report.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	} || echo "make browser: could not install chromium; browser tests will be skipped"
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,0 +1,58 @@
+"""The dashboard's refusals as types, turned into a response once: an HTML page for a browser,
+the project's one JSON error shape (``{"error": {"code", "text"}}``) for anything else."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+
+class WebError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class LoginRequired(WebError):
+    """No live session: a browser is sent to the sign-in page, and comes back after."""
+
+    status, code = 401, "login-required"
+
+
+class Forbidden(WebError):
+    status, code = 403, "forbidden"
+
+
+class CsrfRefused(WebError):
+    """A form without this session's token, or sent from another site: nothing was done."""
+
+    status, code = 403, "csrf"
+
+
+class NotFound(WebError):
+    status, code = 404, "not-found"
+
+
+class Throttled(WebError):
+    status, code = 429, "too-many-attempts"
+
+
+def wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, error: WebError) -> Response:
+    if isinstance(error, LoginRequired) and request.method == "GET" and wants_html(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", 303)
+    if wants_html(request):
+        from .render import plain_page  # the templates need this module's types
+
+        return plain_page(error.status, error.code, error.text)
+    return JSONResponse({"error": {"code": error.code, "text": error.text}}, error.status,
+                        headers={"Cache-Control": "no-store"})
