@@ -6,6 +6,7 @@ import typer
 
 from .commands import (
     audit,
+    credentials,
     demo,
     directory,
     dmv,
@@ -16,6 +17,9 @@ from .commands import (
     policy,
     policy_state,
     review,
+    send,
+    status,
+    traffic,
     users,
 )
 
@@ -35,6 +39,11 @@ app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
 app.add_typer(notices.app, name="notices")
 app.add_typer(gateway.app, name="gateway")
+app.add_typer(status.app, name="status")
+app.add_typer(credentials.app, name="credentials")
+app.add_typer(traffic.app, name="traffic")
+app.add_typer(send.messages_app, name="messages")
+app.command("send")(send.run)
 app.add_typer(users.app, name="users")
 app.command("demo")(demo.run)
 
