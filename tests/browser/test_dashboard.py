@@ -12,7 +12,7 @@ import pytest
 from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
 
-from ..web.conftest import ICE, PASSWORD, Nation
+from ..web.conftest import ICE, PASSWORD, Nation, needs_briefing, needs_reports
 from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -91,6 +91,15 @@ def test_an_audit_entry_shows_its_verified_inclusion_proof(page: Any) -> None:
     screenshot(page, "audit-entry")
 
 
+@needs_briefing
+def test_the_briefing_opens_for_the_coordinator(page: Any) -> None:
+    page.goto("/states/WA/reports")
+    page.click("text=Leadership briefing")
+    page.wait_for_selector("h1")
+    assert "coordinator's briefing" in page.locator("h1").inner_text()
+    screenshot(page, "briefing")
+
+
 def test_court_orders_and_notices_pages(page: Any) -> None:
     page.goto("/states/WA/orders")
     assert page.locator("h1").inner_text().startswith("WA court orders")
@@ -99,18 +108,18 @@ def test_court_orders_and_notices_pages(page: Any) -> None:
     screenshot(page, "notices")
 
 
+@needs_reports
 def test_a_report_opens_without_signing_in(chromium: Any, server: str) -> None:
     context = chromium.new_context(base_url=server)
     try:
         tab = context.new_page()
         tab.goto("/public/")
         assert tab.locator("h1").inner_text() == "Published reports"
-        links = tab.locator("a[href^='/public/WA/']")
-        if links.count() == 0:
-            pytest.skip("no report period to open yet")
-        links.first.click()
-        tab.wait_for_load_state()
+        tab.locator("a[href^='/public/WA/']").first.click()
+        tab.wait_for_selector("h1")
         assert "/login" not in tab.url
+        assert tab.locator("h1").inner_text().startswith(
+            "Requests for Washington driver and vehicle records")
         screenshot(tab, "public-report")
     finally:
         context.close()

@@ -3,6 +3,7 @@ accounts of every role; decisions already logged; a test client that signs in.""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import warnings
 from collections.abc import Iterator
@@ -41,6 +42,21 @@ ACCOUNTS = {
     "nyla": (Role.COORDINATOR, "NY"),
 }
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+needs_reports = pytest.mark.skipif(
+    not has_module("stateline.transparency.report"),
+    reason="stateline.transparency.report (public reports) is not in this tree yet")
+needs_briefing = pytest.mark.skipif(
+    not has_module("stateline.transparency.briefing"),
+    reason="stateline.transparency.briefing is not in this tree yet")
 
 
 def dq(sender: str, oln: str, state: str = "WA") -> Message:

@@ -4,14 +4,14 @@ seconds (a few lines of script); without script it has a refresh link."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...audit import EntryKind, open_state_log
+from ...switch.errors import SwitchError
+from ...switch.traffic import Search, TrafficLog
 from ..grants import Permission
 from ..guard import Dashboard
 from ..render import fragment, page, when_us
@@ -64,13 +64,12 @@ def latest(board: Dashboard, state: str, limit: int = SHOWN) -> list[Decided]:
 
 def switch_traffic(board: Dashboard, state: str, limit: int = 20) -> list[Carried] | None:
     """The switch's log to and from the state; None when this data folder has no switch."""
-    if not (board.data.root / "traffic.db").is_file():
+    if not board.data.traffic_db.is_file():
         return None
     try:
-        traffic: Any = importlib.import_module("stateline.switch.traffic")
-        with traffic.TrafficLog(board.data) as log:
-            rows = log.search(traffic.Search(destination=state, limit=limit))
-    except (ImportError, AttributeError, OSError):
+        with TrafficLog(board.data) as log:
+            rows = log.search(Search(destination=state, limit=limit))
+    except SwitchError:
         return None
     return [Carried(f"{row.time:%Y-%m-%d %H:%M:%S}", row.direction, row.key, row.sender,
                     row.destination, row.message_id) for row in rows]
