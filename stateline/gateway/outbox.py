@@ -9,14 +9,16 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from ..datadir import DataDir
 from ..policy.store import checked_state
 from ..protocol import Outcome, dumps, loads
-from .pipeline import Result
 
-_SCHEMA = """
+if TYPE_CHECKING:
+    from .pipeline import Result
+
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -32,6 +34,21 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (delivered, id);
 """
+
+
+def file_late(db: sqlite3.Connection, message_id: str, requester_ori: str,
+              result: Result) -> int:
+    """File a late answer in the caller's transaction on state.db (the review queue files it
+    in the same commit that closes the held request)."""
+    photos = json.dumps([base64.b64encode(p).decode("ascii") for p in result.photos])
+    cursor = db.execute(
+        "INSERT INTO outbox (time, message_id, requester, response, outcome, seq,"
+        " request_id, reference, photos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (datetime.now(UTC).isoformat(timespec="microseconds"), message_id, requester_ori,
+         dumps(result.response), result.outcome.value, result.seq, result.request_id,
+         result.reference, photos))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +73,7 @@ class Outbox:
             self._db.execute("PRAGMA busy_timeout = 5000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
         except sqlite3.Error:
             self._db.close()
             raise
@@ -72,18 +89,12 @@ class Outbox:
 
     def put(self, message_id: str, requester_ori: str, result: Result) -> int:
         """File a late answer; its id once it is on disk."""
-        photos = json.dumps([base64.b64encode(p).decode("ascii") for p in result.photos])
-        cursor = self._db.execute(
-            "INSERT INTO outbox (time, message_id, requester, response, outcome, seq,"
-            " request_id, reference, photos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (datetime.now(UTC).isoformat(timespec="microseconds"), message_id, requester_ori,
-             dumps(result.response), result.outcome.value, result.seq, result.request_id,
-             result.reference, photos))
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return file_late(self._db, message_id, requester_ori, result)
 
     def pending(self, limit: int = 100) -> list[Late]:
         """Answers not yet handed to the switch, oldest first."""
+        from .pipeline import Result  # the pipeline files late answers through this module
+
         rows = self._db.execute(
             "SELECT id, message_id, requester, response, outcome, seq, request_id, reference,"
             " photos FROM outbox WHERE delivered IS NULL ORDER BY id LIMIT ?",

@@ -133,13 +133,16 @@ class Gateway:
 
     def release(self, reference: str, reviewer: str) -> Result:
         """A held request answered after review: looked up now, audited with the reviewer.
-        The request leaves the queue only once the review's audit entry has committed."""
+        The request leaves the queue, and its late answer goes on file for the switch, only
+        once the review's audit entry has committed."""
         with self.queue.reviewing(reference, "released", reviewer) as held:
             query = loads(held.message)
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
             pending = self._looked_up(query, held.decision, body, _group(query), held.reference)
-            return self._reviewed(pending, held.reference, reviewer, held.decision)
+            result = self._reviewed(pending, held.reference, reviewer, held.decision)
+            self.queue.file_late(held, query.sender, result)
+            return result
 
     def deny(self, reference: str, reviewer: str) -> Result:
         """A held request refused after review; the refusal is audited and sent, and only
@@ -151,8 +154,10 @@ class Gateway:
                             reason=reason, reference=held.reference)
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
-            return self._reviewed(_answered(query, answer, body), held.reference, reviewer,
-                                  held.decision)
+            result = self._reviewed(_answered(query, answer, body), held.reference, reviewer,
+                                    held.decision)
+            self.queue.file_late(held, query.sender, result)
+            return result
 
     def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
                   decision: Decision) -> Result:

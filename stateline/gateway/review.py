@@ -10,9 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..datadir import DataDir
 from ..policy.engine import Decision, Reason, Verdict
+from .outbox import SCHEMA as OUTBOX_SCHEMA
+from .outbox import file_late
+
+if TYPE_CHECKING:
+    from .pipeline import Result
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS held (
@@ -72,7 +78,7 @@ class ReviewQueue:
                                    check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout = 5000")
         self._db.execute("PRAGMA synchronous = FULL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + OUTBOX_SCHEMA)
 
     def hold(self, reference: str, ori: str, key: str, message_id: str, message: str,
              decision: Decision) -> None:
@@ -111,6 +117,11 @@ class ReviewQueue:
              reference))
         if cursor.rowcount != 1:
             raise ReviewError(f"{reference} is not waiting for review")
+
+    def file_late(self, held: Held, requester: str, result: Result) -> None:
+        """File the reviewed answer for the switch inside `reviewing`'s transaction: the
+        request leaves the queue and its late answer is on file in the same commit."""
+        file_late(self._db, held.message_id, requester, result)
 
     @contextmanager
     def reviewing(self, reference: str, status: str, reviewer: str) -> Iterator[Held]:
