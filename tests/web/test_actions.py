@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from stateline.audit import EntryKind, open_state_log
 from stateline.gateway import ReviewQueue
 from stateline.policy import store as policy_store
@@ -207,3 +209,34 @@ def test_audit_search_entry_proof_and_verification(browser: Browser) -> None:
     assert "<strong>OK</strong>" in status
     every = browser.get("/states/WA/audit?kind=all&limit=1000").text
     assert "login" in every and "policy-change" in every
+
+
+POSTS = ("/logout", "/states/WA/policy/edit", "/states/WA/policy/check",
+         "/states/WA/policy/apply", "/states/WA/review/WA-0000000000", "/states/WA/orders",
+         "/states/WA/orders/X/revoke", "/states/WA/attestations", "/states/WA/notices/sent",
+         "/states/WA/notices/except", "/states/WA/audit/verify", "/users")
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_every_form_post_needs_the_sessions_token(browser: Browser, path: str) -> None:
+    signed_in(browser, "cora")
+    answer = browser.post(path, {"text": "x", "note": "n", "action": "release"}, csrf=False)
+    assert answer.status_code == 403
+    assert "nothing was done" in answer.text
+    forged = browser.post(path, {"note": "n"} | {"csrf": "forged"}, csrf=False)
+    assert forged.status_code == 403
+
+
+@pytest.mark.parametrize("path", POSTS[1:])
+def test_a_form_post_from_another_site_is_refused(browser: Browser, path: str) -> None:
+    signed_in(browser, "cora")
+    answer = browser.client.post(path, data={"csrf": browser.csrf, "note": "n"},
+                                 headers={"origin": "https://evil.example",
+                                          "accept": "text/html"})
+    assert answer.status_code == 403
+
+
+def test_a_form_post_without_a_session_is_refused_in_the_json_shape(browser: Browser) -> None:
+    answer = browser.client.post("/states/WA/policy/apply", data={"text": "x"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "login-required"
