@@ -109,6 +109,12 @@ class SubmissionStore(Store):
                 db.execute("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
                            (leg_status, message_id, sent.state))
 
+    def known(self, message_id: str) -> bool:
+        with self.lock:
+            row = self.db.execute("SELECT 1 FROM submission WHERE message_id = ?",
+                                  (message_id,)).fetchone()
+        return row is not None
+
     def header(self, message_id: str) -> Header:
         with self.lock:
             row = self.db.execute("SELECT message_id, sender, credential, key, accepted, fan_out,"

@@ -15,39 +15,25 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ..datadir import DataDir
-from ..protocol import (
-    SWITCH_ORI,
-    Message,
-    Reject,
-    Stamp,
-    read,
-    read_json,
-    reject_message,
-    spec_for,
-)
-from ..transport.base import Envelope, Reply, StateUnavailable, Transport
-from .admission import Impersonation, admit, claimed_ori, reply_problem
+from ..protocol import Message, Reject, Stamp, read, read_json, reject_message
+from ..transport.base import Transport
+from .admission import Impersonation, admit, claimed_ori
 from .config import SwitchConfig
 from .credentials import Credential
+from .delivery import LEG_STATUS, Courier
 from .errors import AuthenticationError, SwitchError
-from .holds import HeldMessage, HoldStore
-from .merge import HELD_FOR_DELIVERY, NOT_FORWARDED, WAITING
-from .routing import Action, Network, Plan, Service, route, status_text
-from .stamping import addressed, stamped, state_line
+from .holds import HoldStore
+from .routing import Action, Network, Plan, Service, route
+from .stamping import addressed
 from .status import StatusChange
 from .stores import Stores
-from .submissions import Header, Sent, summary_body
+from .submissions import Header, Sent
 from .traffic import IN, entry, outgoing
 from .views import Submission
 
 log = logging.getLogger("stateline.switch")
 
 PURGE_EVERY_SECONDS = 3600.0
-LEG_STATUS = {Action.DELIVER: WAITING, Action.HOLD: HELD_FOR_DELIVERY,
-              Action.NOT_TAKEN: NOT_FORWARDED, Action.REMOVED: NOT_FORWARDED}
-SENT_OUTCOME = {Action.HOLD: "held", Action.NOT_TAKEN: "rejected", Action.REMOVED: "rejected"}
-"""How a status message counts for the sender: .02. is held (the answer follows), .01. and
-.04. are refusals."""
 
 
 def new_message_id() -> str:
@@ -76,6 +62,7 @@ class Switch:
         self._stopping = asyncio.Event()
         self._tending: asyncio.Task[None] | None = None
         self._stores: Stores | None = None
+        self._courier: Courier | None = None
 
     async def start(self) -> None:
         if self._stores is not None:
@@ -85,7 +72,8 @@ class Switch:
         self._takes = {state: self.config.takes(state) for state in members}
         self._members = frozenset(members)
         self._stores.traffic.purge(self.config.retention_days)
-        self.transport.on_late(self._late)
+        self._courier = Courier(self._stores, self.transport, self.config.wait_seconds)
+        self.transport.on_late(self._courier.late_reply)
         if self._retry:
             self._stopping.clear()
             self._tending = asyncio.create_task(self._tend(), name="switch-tend")
@@ -102,13 +90,19 @@ class Switch:
         await self.transport.close()
         if self._stores is not None:
             await self._stores.close()
-            self._stores = None
+            self._stores = self._courier = None
 
     @property
     def stores(self) -> Stores:
         if self._stores is None:
             raise SwitchError("the switch is not started")
         return self._stores
+
+    @property
+    def courier(self) -> Courier:
+        if self._courier is None:
+            raise SwitchError("the switch is not started")
+        return self._courier
 
     async def submit(self, raw: str, token: str, *, form: Literal["text", "json"] = "text",
                      wait: float | None = None) -> Submission:
@@ -186,7 +180,7 @@ class Switch:
     async def _accept(self, message_id: str, credential: Credential, raw: str,
                       message: Message, plan: Plan, received: Stamp,
                       wait: float) -> Submission:
-        stores = self.stores
+        stores, courier = self.stores, self.courier
         waiting = await stores.holds.counts()
         actions = [(leg.state, Action.HOLD if leg.action is Action.DELIVER and
                     waiting.get(leg.state) else leg.action) for leg in plan.legs]
@@ -199,90 +193,28 @@ class Switch:
         for state, action in actions:
             routed = addressed(message, plan.key, state)
             if action is Action.DELIVER:
-                deliveries.append(self._spawn(self._deliver(message_id, routed, received)))
+                deliveries.append(self._spawn(courier.deliver(
+                    message_id, routed, received, lambda: message_id in self._returned)))
                 continue
             if action is Action.HOLD:
                 await stores.holds.put(message_id, state, routed, received)
-            self._status_message(message_id, message.sender, state, action, received, plan.key)
+            courier.status_message(message_id, message.sender, state, action, received,
+                                   plan.key)
         if deliveries and wait > 0:
             await asyncio.wait(deliveries, timeout=wait)
-        self._returned.add(message_id)
+        self._returning(message_id, deliveries)
         if plan.fan_out:
-            self._summarize(message_id, message, received)
+            courier.summarize(message_id, message, received)
         return stores.submissions.view(message_id)
 
-    def _status_message(self, message_id: str, sender: str, state: str, action: Action,
-                        received: Stamp, key: str, *, late: bool = False) -> None:
-        stores = self.stores
-        header = stores.lines.header(received, sender)
-        sm = Message("SM", SWITCH_ORI, (), None, body=status_text(action, state, key),
-                     header=header)
-        stores.submissions.respond(message_id, Sent(state, sm, SENT_OUTCOME[action], late=late),
-                                   LEG_STATUS[action])
-        stores.traffic.add([outgoing(message_id, sm, sender)])
-
-    def _summarize(self, message_id: str, message: Message, received: Stamp) -> None:
-        stores = self.stores
-        head = stores.submissions.header(message_id)
-        body, outcome = summary_body(head, stores.submissions.legs(message_id))
-        spec = spec_for(message.key)
-        key = (spec.response if spec else None) or "AM"
-        summary = Message(key, SWITCH_ORI, (), None, body=body,
-                          header=stores.lines.header(received, message.sender))
-        stores.submissions.respond(message_id, Sent("NL", summary, outcome, summary=True))
-        stores.traffic.add([outgoing(message_id, summary, message.sender)])
-
-    async def _deliver(self, message_id: str, routed: Message, received: Stamp) -> None:
-        """Deliver one leg; a state that does not take it now gets it held, as if it had
-        been out of service."""
-        stores = self.stores
-        state = routed.destinations[0]
-        envelope = self._envelope(message_id, routed, received, state)
-        try:
-            reply = await self.transport.deliver(envelope, self.config.wait_seconds)
-        except StateUnavailable as why:
-            log.info("%s unavailable (%s): holding %s", state, why, message_id)
-            await stores.holds.put(message_id, state, routed, received)
-            self._status_message(message_id, routed.sender, state, Action.HOLD, received,
-                                 routed.key, late=message_id in self._returned)
-            return
-        self._answered(reply, routed.sender, late=message_id in self._returned)
-
-    def _envelope(self, message_id: str, routed: Message, received: Stamp,
-                  state: str) -> Envelope:
-        stores = self.stores
-        line = state_line(state)
-        delivered = stamped(routed, stores.lines.header(received, line))
-        stores.traffic.add([outgoing(message_id, delivered, state)])
-        return Envelope(message_id, state, delivered)
-
-    def _answered(self, reply: Reply, requester: str, *, late: bool) -> None:
-        """Stamp a state's answer for the requester and keep it with the submission."""
-        stores = self.stores
-        response, outcome = reply.response, reply.outcome.value
-        problem = reply_problem(reply)
-        if problem is not None:
-            log.warning("%s reply to %s refused: %s", reply.state, reply.message_id, problem)
-            response = Message("SM", SWITCH_ORI, (requester,), None, body=problem)
-            outcome = "error"
-        received = stores.lines.received(response.sender)
-        delivered = stamped(response, stores.lines.header(received, requester))
-        stores.traffic.add([outgoing(reply.message_id, delivered, requester)])
-        try:
-            head = stores.submissions.header(reply.message_id)
-        except SwitchError:
-            log.warning("answer from %s for unknown message %s", reply.state, reply.message_id)
-            return
-        sent = Sent(reply.state, delivered, outcome, reply.reference, late or reply.late,
-                    reply.photos)
-        stores.submissions.respond(head.message_id, sent, outcome)
-
-    async def _late(self, reply: Reply) -> None:
-        requester = reply.response.destinations[0] if reply.response.destinations else ""
-        if not requester:
-            with contextlib.suppress(SwitchError):
-                requester = self.stores.submissions.header(reply.message_id).sender
-        self._answered(reply, requester or SWITCH_ORI, late=True)
+    def _returning(self, message_id: str, deliveries: list[asyncio.Task[None]]) -> None:
+        """The sender's wait is over: answers still on their way are late, until the last
+        of them is in."""
+        still = [task for task in deliveries if not task.done()]
+        if still:
+            self._returned.add(message_id)
+            asyncio.gather(*still, return_exceptions=True).add_done_callback(
+                lambda _: self._returned.discard(message_id))
 
     async def _drain(self, state: str) -> int:
         stores = self.stores
@@ -298,22 +230,12 @@ class Switch:
                     if stores.status.get(state) is not Service.IN or \
                             not await stores.holds.claim(state, self._owner):
                         return delivered
-                    if not await self._deliver_held(held):
+                    if not await self.courier.deliver_held(held):
                         return delivered
                     delivered += 1
         finally:
             await stores.holds.release(state, self._owner)
         return delivered
-
-    async def _deliver_held(self, held: HeldMessage) -> bool:
-        envelope = self._envelope(held.message_id, held.message, held.received, held.state)
-        try:
-            reply = await self.transport.deliver(envelope, self.config.wait_seconds)
-        except StateUnavailable:
-            return False
-        self._answered(reply, held.message.sender, late=True)
-        await self.stores.holds.delivered(held)
-        return True
 
     async def _tend(self) -> None:
         """Offer held traffic to states in service now and every retry period; purge the

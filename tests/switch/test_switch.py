@@ -306,3 +306,19 @@ def test_closing_the_switch_closes_its_transport(nation: DataDir) -> None:
 
     run(nation, wire, scenario)
     assert wire.closed
+
+
+def test_a_state_that_fails_is_reported_as_an_error_not_left_pending(nation: DataDir) -> None:
+    async def broken(envelope: Envelope) -> Reply:
+        raise OSError("disk full")
+
+    secret = token(nation, SENDER)
+
+    async def scenario(switch: Switch) -> None:
+        sub = await switch.submit(f"DQ.{SENDER}.WA.TXT\nOLN/W1", secret)
+        [view] = sub.responses
+        assert (view.key, view.state, view.outcome) == ("SM", "WA", "error")
+        assert "WA COULD NOT ANSWER; TRY AGAIN LATER" in view.text and sub.pending == ()
+        assert await switch.stores.holds.counts() == {}
+
+    run(nation, Wire(broken), scenario)
