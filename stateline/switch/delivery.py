@@ -87,7 +87,10 @@ class Courier:
         stores.submissions.respond(reply.message_id, sent, outcome)
 
     async def late_reply(self, reply: Reply) -> None:
-        """A reviewed answer, long after the first: it goes to whoever asked."""
+        """A reviewed answer, long after the first: it goes to whoever asked, once."""
+        if reply.reference and self.stores.submissions.has_late(
+                reply.message_id, reply.state, reply.reference, reply.outcome.value):
+            return
         requester = reply.response.destinations[0] if reply.response.destinations else ""
         if not requester and self.stores.submissions.known(reply.message_id):
             requester = self.stores.submissions.header(reply.message_id).sender

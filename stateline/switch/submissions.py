@@ -115,6 +115,16 @@ class SubmissionStore(Store):
                                   (message_id,)).fetchone()
         return row is not None
 
+    def has_late(self, message_id: str, state: str, reference: str, outcome: str) -> bool:
+        """Whether this reviewed answer is already kept: a late answer may be offered twice
+        (two switches reading one outbox, or a crash before it was marked delivered)."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT 1 FROM response WHERE message_id = ? AND state = ? AND reference = ?"
+                " AND outcome = ? AND late = 1", (message_id, state, reference,
+                                                  outcome)).fetchone()
+        return row is not None
+
     def header(self, message_id: str) -> Header:
         with self.lock:
             row = self.db.execute("SELECT message_id, sender, credential, key, accepted, fan_out,"

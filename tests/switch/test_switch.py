@@ -242,6 +242,8 @@ def test_late_replies_from_the_wire_join_their_submission(nation: DataDir) -> No
         reply = answer(envelope, Outcome.RELEASED)
         await wire.late(Reply(reply.message_id, "WA", reply.response, Outcome.RELEASED,
                               "WA-0123456789", late=True))
+        await wire.late(Reply(reply.message_id, "WA", reply.response, Outcome.RELEASED,
+                              "WA-0123456789", late=True))  # offered twice, kept once
         await wire.late(Reply("M-UNKNOWN", "WA", reply.response, Outcome.RELEASED, late=True))
         first, late = switch.submission(sub.message_id).responses
         assert (first.state, first.outcome) == ("WA", "no-record")
