@@ -324,3 +324,19 @@ def test_a_state_that_fails_is_reported_as_an_error_not_left_pending(nation: Dat
         assert await switch.stores.holds.counts() == {}
 
     run(nation, Wire(broken), scenario)
+
+
+def test_the_json_form_is_taken_like_the_text_form(nation: DataDir) -> None:
+    wire = Wire()
+    secret = token(nation, SENDER)
+    raw = ('{"key": "DQ", "sender": "ORPPD0000", "destinations": ["WA"], "control": "J1",'
+           ' "fields": [{"prefix": "OLN", "value": "W1"}], "body": null, "header": null}')
+
+    async def scenario(switch: Switch) -> None:
+        sub = await switch.submit(raw, secret, form="json")
+        assert sub.accepted and [v.state for v in sub.responses] == ["WA"]
+        assert wire.carried[0].message.control == "J1"
+        bad = await switch.submit('{"key": "DQ"}', secret, form="json")
+        assert not bad.accepted and bad.responses[0].key == "ER"
+
+    run(nation, wire, scenario)
