@@ -16,7 +16,7 @@ from fastapi import Request
 
 from ..audit import EntryKind
 from ..datadir import DataDir
-from ..policy.store import StateError, audit
+from ..policy.store import audit
 from ..protocol import STATES
 from .accounts import Account
 from .errors import CsrfRefused, Forbidden, LoginRequired, NotFound, Throttled
@@ -144,5 +144,3 @@ def same_site(request: Request) -> None:
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
-
-__all__ = ["Dashboard", "StateError", "Visit"]
