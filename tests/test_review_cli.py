@@ -8,6 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from stateline.audit import open_state_log
 from stateline.commands import review
 from stateline.datadir import DataDir
 from stateline.directory.store import Directory
@@ -80,9 +81,13 @@ def test_list_shows_the_held_hsi_request_only(nation: DataDir, samples: list[Sam
 def test_release_prints_the_late_answer_once(nation: DataDir, samples: list[Sample]) -> None:
     held = send(nation, HSI, samples[2].oln)
     assert held.reference is not None
-    code, out, _ = run(nation, "release", held.reference.lower(), "--by", "coordinator")
+    code, out, _ = run(nation, "release", held.reference.lower(), "--by", "coordinator",
+                       "--note", "order 26-MJ-7 on file")
     assert code == 0, out
     assert f"{held.reference} released by coordinator" in out
+    with open_state_log(nation, "WA") as log:
+        review = log.entry(log.size - 1).body
+    assert (review["reviewer"], review["note"]) == ("coordinator", "order 26-MJ-7 on file")
     assert f"OLN/{samples[2].oln}" in out and HSI in out
     assert f"REFERENCE: {held.reference}" in out
     code, out, err = run(nation, "list")

@@ -88,7 +88,7 @@ def list_command(
 
 
 def _review(data: str, state: str, reference: str, reviewer: str | None,
-            release: bool) -> tuple[str, Result]:
+            release: bool, note: str) -> tuple[str, Result]:
     folder = DataDir.resolve(data)
     code = checked_state(folder, state)
     who = (reviewer or "").strip() or current_user()
@@ -98,7 +98,7 @@ def _review(data: str, state: str, reference: str, reviewer: str | None,
             raise ReviewError(f"{held.reference} was already reviewed ({held.status}); "
                               "nothing was sent")
         act = gateway.release if release else gateway.deny
-        return who, act(held.reference, who)
+        return who, act(held.reference, who, note.strip())
 
 
 def _print_result(result: Result, who: str, verb: str, as_json: bool) -> None:
@@ -114,18 +114,22 @@ def _print_result(result: Result, who: str, verb: str, as_json: bool) -> None:
     typer.echo(text)
 
 
+NOTE = typer.Option("", "--note", help="Why, for the audit entry (e.g. the court order).")
+
+
 @app.command("release")
 def release_command(
     reference: str = REF,
     data: str = options.DATA,
     state: str = options.STATE,
     by: str | None = BY,
+    note: str = NOTE,
     as_json: bool = options.JSON,
 ) -> None:
     """Release a held request: it is answered now, as policy allows, and audited with your
     name."""
     with answering(as_json):
-        who, result = _review(data, state, reference, by, release=True)
+        who, result = _review(data, state, reference, by, release=True, note=note)
     _print_result(result, who, "released", as_json)
 
 
@@ -135,9 +139,10 @@ def deny_command(
     data: str = options.DATA,
     state: str = options.STATE,
     by: str | None = BY,
+    note: str = NOTE,
     as_json: bool = options.JSON,
 ) -> None:
     """Deny a held request: the requester gets a denial, audited with your name."""
     with answering(as_json):
-        who, result = _review(data, state, reference, by, release=False)
+        who, result = _review(data, state, reference, by, release=False, note=note)
     _print_result(result, who, "denied", as_json)

@@ -131,7 +131,7 @@ class Gateway:
         return self._commit([self._prepare(m, i, on_file)
                              for m, i in zip(messages, ids, strict=True)])
 
-    def release(self, reference: str, reviewer: str) -> Result:
+    def release(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request answered after review: looked up now, audited with the reviewer.
         The request leaves the queue, and its late answer goes on file for the switch, only
         once the review's audit entry has committed."""
@@ -140,11 +140,11 @@ class Gateway:
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
             pending = self._looked_up(query, held.decision, body, _group(query), held.reference)
-            result = self._reviewed(pending, held.reference, reviewer, held.decision)
+            result = self._reviewed(pending, held.reference, reviewer, held.decision, note)
             self.queue.file_late(held, query.sender, result)
             return result
 
-    def deny(self, reference: str, reviewer: str) -> Result:
+    def deny(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request refused after review; the refusal is audited and sent, and only
         then does the request leave the queue."""
         with self.queue.reviewing(reference, "denied", reviewer) as held:
@@ -155,15 +155,15 @@ class Gateway:
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
             result = self._reviewed(_answered(query, answer, body), held.reference, reviewer,
-                                    held.decision)
+                                    held.decision, note)
             self.queue.file_late(held, query.sender, result)
             return result
 
     def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
-                  decision: Decision) -> Result:
+                  decision: Decision, note: str) -> Result:
         pending.kind = EntryKind.REVIEW
         pending.body.update(reviewer=reviewer, reference=reference,
-                            policy_version=decision.version)
+                            policy_version=decision.version, note=note)
         pending.reference = reference
         return self._commit([pending])[0]
 

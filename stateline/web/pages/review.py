@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ...audit import EntryKind, LogError
+from ...audit import LogError
 from ...gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue
 from ...notices import NoticeBook, NoticeConfigError
 from ...policy.source import PolicyError
-from ...policy.store import StateError, audit
+from ...policy.store import StateError
 from ...protocol import Reject, format_text, loads
 from ..errors import NotFound, WebError
 from ..grants import Permission
 from ..guard import Dashboard, Visit
 from ..render import page
-
-NOTE_KIND = EntryKind.NOTICE
-"""A coordinator acting on a queued item, with the body's `action` saying which
-(`notices.book.AUDIT_KIND`): the note must not count as a second review of the request."""
 
 
 class ReviewFailed(WebError):
@@ -77,20 +72,11 @@ def review(board: Dashboard, visit: Visit, reference: str, release: bool,
             if held.status != "held":
                 raise ReviewError(f"{held.reference} was already reviewed ({held.status}); "
                                   "nothing was sent")
-            result = (gateway.release if release else gateway.deny)(held.reference, who)
+            result = (gateway.release if release else gateway.deny)(held.reference, who, note)
     except ReviewError as error:
         raise NotFound(str(error)) from None
     except (GatewayError, PolicyError, LogError, StateError, sqlite3.Error, OSError) as error:
         raise ReviewFailed(f"the review could not be completed, so nothing was sent: "
-                           f"{error}") from None
-    try:
-        audit(board.data, code, NOTE_KIND, {
-            "action": "review-note", "reference": result.reference, "entry": result.seq,
-            "decision": "released" if release else "denied", "by": who, "note": note,
-            "time": datetime.now(UTC).isoformat(timespec="microseconds")})
-    except StateError as error:
-        raise ReviewFailed(f"{result.reference} was {'released' if release else 'denied'} "
-                           f"(audit entry {result.seq}), but the note could not be logged: "
                            f"{error}") from None
     return result
 
