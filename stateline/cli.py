@@ -6,6 +6,7 @@ import typer
 
 from .commands import (
     audit,
+    briefing,
     credentials,
     demo,
     directory,
@@ -45,6 +46,7 @@ app.add_typer(traffic.app, name="traffic")
 app.add_typer(send.messages_app, name="messages")
 app.command("send")(send.run)
 app.add_typer(users.app, name="users")
+app.command("briefing")(briefing.run)
 app.command("demo")(demo.run)
 
 
