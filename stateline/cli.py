@@ -19,6 +19,7 @@ from .commands import (
     policy_state,
     review,
     send,
+    serve,
     status,
     traffic,
     users,
@@ -45,6 +46,7 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(traffic.app, name="traffic")
 app.add_typer(send.messages_app, name="messages")
 app.command("send")(send.run)
+app.command("serve")(serve.run)
 app.add_typer(users.app, name="users")
 app.command("briefing")(briefing.run)
 app.command("demo")(demo.run)

@@ -1,0 +1,182 @@
+"""The agencies' HTTP API to the switch: send one message as legacy text or in its JSON form,
+with the agency's bearer token, and get back what the states answered within the wait; poll
+for what came later (held traffic delivered when a state returns, a reviewed request).
+
+Every sender is authenticated before its body is read, and an answer is shown only to the
+credential's own agency: any other caller gets the same 404 as for a message that never was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..protocol import Reject, parse
+from ..switch import AuthenticationError, Service, Switch, SwitchError, UnknownMessage
+from ..switch.views import Submission
+from ..transport.inprocess import InProcessTransport
+from .refusals import (
+    ErrorBody,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from .shapes import (
+    JSON,
+    MESSAGE_BODY,
+    TEXT,
+    HealthShape,
+    RejectedShape,
+    SubmissionShape,
+)
+
+BODY_LIMIT = 64 * 1024
+"""Bytes: far above any real query (Nlets' largest stated message is 14,400 characters)."""
+LONGEST_WAIT = 3600.0
+"""The most `wait` a request may name; the switch's own wait (switch.toml) caps it further."""
+_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+BEARER = HTTPBearer(auto_error=False, scheme_name="agency token",
+                    description="The agency's switch token (`stateline credentials issue`).")
+
+_REFUSALS = {
+    400: "A parameter is not valid",
+    401: "No bearer token, or one not in force; nothing was read or routed",
+    404: "No such message sent with this credential",
+    413: f"Body larger than {BODY_LIMIT} bytes",
+    415: f"Content type other than {TEXT} or {JSON} in UTF-8",
+    503: "The switch cannot take messages now",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, object]]:
+    return {status: {"model": ErrorBody, "description": _REFUSALS[status]}
+            for status in statuses}
+
+
+def api_router(switch: Switch) -> APIRouter:
+    """POST /api/messages, GET /api/messages/{message_id}, GET /api/health over `switch`."""
+    router = APIRouter(prefix="/api", tags=["messages"])
+
+    @router.post(
+        "/messages", response_model=SubmissionShape, openapi_extra=MESSAGE_BODY,
+        responses={422: {"model": RejectedShape,
+                         "description": "The switch rejected the message: its ER reject"},
+                   **_errors(400, 401, 413, 415, 503)})
+    async def send(
+        request: Request,
+        authorization: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+        wait: Annotated[float | None, Query(
+            ge=0, le=LONGEST_WAIT, allow_inf_nan=False,
+            description="Seconds to wait for state answers (default and most: the switch's "
+                        "wait_seconds); what comes later is read with GET")] = None,
+    ) -> JSONResponse:
+        """Send one message through the switch as the token's agency. The answers that came
+        within the wait are returned; `pending` names the states that still owe one."""
+        token = _authenticated(switch, authorization)
+        form = _form(request)
+        raw = await _body(request)
+        cap = switch.config.wait_seconds
+        try:
+            submission = await switch.submit(raw, token, form=form,
+                                             wait=cap if wait is None else min(wait, cap))
+        except AuthenticationError as error:  # revoked since the check above
+            raise Unauthorized(str(error)) from None
+        except SwitchError as error:
+            raise Unavailable(str(error)) from None
+        if not submission.accepted:
+            return JSONResponse(_rejected(submission), 422)
+        return JSONResponse(submission.to_json())
+
+    @router.get("/messages/{message_id}", response_model=SubmissionShape,
+                responses=_errors(400, 401, 404, 503))
+    async def poll(
+        message_id: Annotated[str, Path(max_length=64, examples=["M20261125-FCDE9E58D9"])],
+        authorization: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    ) -> JSONResponse:
+        """A message's answers so far, late ones included; only to the agency that sent it."""
+        token = _authenticated(switch, authorization)
+        try:
+            submission = switch.submission(message_id, token)
+        except (AuthenticationError, UnknownMessage):
+            raise NotFound(f"no message {message_id!r} was sent with this credential") from None
+        except SwitchError as error:
+            raise Unavailable(str(error)) from None
+        return JSONResponse(submission.to_json())
+
+    @router.get("/health", response_model=HealthShape, responses=_errors(503))
+    async def health() -> HealthShape:
+        """Whether the switch takes messages, each network state's service status, and which
+        states' gateways run here. No token needed."""
+        try:
+            down = switch.stores.status.current()
+        except SwitchError as error:
+            raise Unavailable(str(error)) from None
+        members = sorted(switch.config.members(switch.data))
+        here = switch.transport
+        running = [s for s in members
+                   if isinstance(here, InProcessTransport) and here.running(s)]
+        return HealthShape(status="ok",
+                           states={s: down.get(s, Service.IN).value for s in members},
+                           gateways=running)
+
+    return router
+
+
+def _authenticated(switch: Switch, given: HTTPAuthorizationCredentials | None) -> str:
+    """The bearer token, once the switch holds it in force; refused attempts are logged."""
+    try:
+        book = switch.stores.credentials
+    except SwitchError as error:
+        raise Unavailable(str(error)) from None
+    token = given.credentials if given is not None else ""
+    if token and book.check(token) is not None:
+        return token
+    book.refuse("unknown or revoked token" if token else "no token")
+    raise Unauthorized("a bearer token in force for an agency is required")
+
+
+def _rejected(submission: Submission) -> dict[str, object]:
+    """A rejected submission with its ER as the API's error too, so a client that only reads
+    errors still sees why."""
+    text = next((view.text for view in submission.responses), "")
+    with contextlib.suppress(Reject):
+        text = parse(text).body or text
+    return {**submission.to_json(), "error": {"code": "rejected", "text": text or "rejected"}}
+
+
+def _form(request: Request) -> Literal["text", "json"]:
+    """Text or JSON from the Content-Type; any other type, or a charset other than UTF-8, is
+    refused rather than guessed at."""
+    header = request.headers.get("content-type", "")
+    kind, *params = (part.strip().lower() for part in header.split(";"))
+    charset = next((p.split("=", 1)[1].strip('" ') for p in params
+                    if p.startswith("charset=")), "utf-8")
+    if kind not in (TEXT, JSON) or charset not in _CHARSETS:
+        raise UnsupportedMediaType(f"send {TEXT} or {JSON} in UTF-8, not "
+                                   f"{header or 'no content type'}")
+    return "text" if kind == TEXT else "json"
+
+
+async def _body(request: Request, limit: int = BODY_LIMIT) -> str:
+    """The body as text, read no further than `limit` bytes; bytes that are not UTF-8 become
+    U+FFFD, and the switch's reject quotes them so."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"a message may be at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"a message may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+__all__ = ["BEARER", "BODY_LIMIT", "LONGEST_WAIT", "api_router"]
