@@ -16,7 +16,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 	touch $(INSTALLED)
 
 demo: install
-	$(BIN)/stateline demo
+	$(BIN)/stateline demo --data $(DATA)
 
 test: install browser
 	$(BIN)/python -m pytest

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -75,22 +74,6 @@ def test_msg_keys_lists_every_supported_key() -> None:
     result = runner.invoke(app, ["msg", "keys", "--json"])
     keys = {item["key"] for item in json.loads(result.stdout)}
     assert {"DQ", "DNQ", "DQG", "KQ", "RQ", "RQG", "RNQ", "RPQ", "AM", "SM", "ER"} <= keys
-
-
-def test_demo_builds_a_nation_once_and_shows_accepted_and_rejected_queries(
-    tmp_path: Path,
-) -> None:
-    folder = str(tmp_path / "demo")
-    result = runner.invoke(app, ["demo", "--data", folder])
-    assert result.exit_code == 0, result.output
-    assert "Building a synthetic nation" in result.stdout
-    assert "ICE" in result.stdout
-    assert "DQ accepted" in result.stdout
-    assert "rejected .05." in result.stdout
-    assert "Who gets what" in result.stdout
-    assert "block-ice" in result.stdout
-    again = runner.invoke(app, ["demo", "--data", folder])
-    assert "Using the nation" in again.stdout
 
 
 @pytest.mark.skipif(shutil.which("stateline") is None and sys.prefix == sys.base_prefix,

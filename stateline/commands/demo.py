@@ -1,126 +1,189 @@
-"""`stateline demo`: build (or reuse) a synthetic nation and show what Stateline does today."""
+"""`stateline demo`: a synthetic nation of eight states under eight sharing policies, live
+traffic through the switch for a while, what each state answered, and the dashboard.
+
+Dashboard passwords are kept only as digests, so each run sets new ones for the demo's
+accounts and prints them: whoever lost the first run's output runs the demo again.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
-from rich.console import Console
-from rich.table import Table
+import uvicorn
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from ..datadir import DataDir
-from ..directory.categories import category
-from ..directory.store import Directory, Snapshot
-from ..dmv import open_store
-from ..policy import Decision, PolicyEngine, Request, Verdict
-from ..policy.presets import preset
-from ..policy.store import apply, history, load_source
-from ..protocol import Reject, format_text, read
-from ..sim.nation import NationError, build_nation, read_manifest
+from ..sim import scenario
+from ..sim.drive import Outage, Tally, drive
+from ..sim.nation import NationError
+from ..sim.summary import snapshot, summarize
+from ..sim.traffic import traffic
+from ..switch import Switch
+from ..switch.credentials import read_tokens
+from ..transport.inprocess import InProcessTransport
+from ..web import create_dashboard_app, roster
+from ..web.accounts import AccountError, Accounts, Role, UnknownAccount
 from . import options
-
-DEMO_STATES = ("WA", "OR", "NY", "TX", "AZ")
-DEMO_RESIDENTS = 5_000
-DEMO_POLICIES = {
-    "WA": "block-ice",
-    "OR": "block-dhs-immigration-except-court-order",
-    "NY": "block-ice-review-hsi",
-    "TX": "cj-baseline",
-    "AZ": "block-ice-and-287g",
-}
-"""Each demo state starts from a different preset, so the table shows them side by side."""
-ASKERS = ("ORPPD0000", "AZDPS0000", "VTICE0900", "NYHSI0100", "TXCBP0100", "NYCIS0100")
-
-MALFORMED = (
-    "DQ.ORPPD0000.WA.TXT\nNAM/DOE,JANE",
-    "RQ.ORPPD0000.WA.TXT\nLIC/ABC1234.LIT/PC",
-    "KQ.ORPPD0000.WA.OR.TXT\nOLN/WDL123456",
-    "DQG.ORPPD0000.W1.TXT\nOLN/WDL123456",
-    "dq.orppd000.wa.txt\r\nOLN/X1.\r\n",
+from .demo_tables import (
+    accounts_table,
+    categories_table,
+    progress_line,
+    scenario_table,
+    states_table,
 )
 
+HOST = "127.0.0.1"
+ACCOUNTS = (("coordinator", Role.COORDINATOR, "ALL"), ("ny-reviewer", Role.REVIEWER, "NY"),
+            ("auditor", Role.AUDITOR, "ALL"), ("viewer", Role.VIEWER, "ALL"))
+"""One account per role: a coordinator for every state, a reviewer for New York's queue."""
 
-def _decisions(folder: DataDir, states: tuple[str, ...], snapshot: Snapshot) -> Table:
-    """A driver query (photo asked for) from each asker to each state, as its policy decides."""
-    engines = {state: PolicyEngine(state, load_source(folder, state), snapshot)
-               for state in states}
-    caption = "; ".join(f"{s}: {_policy_name(folder, s)}" for s in states)
-    table = Table("DQ with photo from", *states, caption=f"Policies in force: {caption}",
-                  title="Who gets what: each state's policy in force, decided by the engine")
-    for ori in ASKERS:
-        agency = snapshot.get(ori)
-        kind = (agency.component or agency.level.value) if agency else "unknown"
-        label = f"{ori} ({kind})"
-        cells = []
-        for state in states:
-            decision = engines[state].decide(Request(ori, "DQ", image_requested=True))
-            cells.append(_cell(decision))
-        table.add_row(label, *cells)
-    return table
+console = Console(highlight=False)
 
 
-def _policy_name(folder: DataDir, state: str) -> str:
-    changes = history(folder, state, "policy")
-    return changes[-1].note.removeprefix("preset ") if changes and changes[-1].note else ""
+SECONDS = typer.Option(30.0, "--seconds", min=1.0, help="How long traffic runs.")
+RATE = typer.Option(200.0, "--rate", min=1.0, help="Messages a second, on average.")
+RESIDENTS = typer.Option(scenario.RESIDENTS, "--residents", min=100,
+                         help="Residents per state, when the nation is built.")
+SERVE = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard afterwards, until "
+                                                      "Ctrl-C.")
+PORT = typer.Option(8750, "--port", min=1, max=65535, help="The dashboard's port on 127.0.0.1.")
+REBUILD = typer.Option(False, "--rebuild", help="Replace whatever nation the folder holds.")
 
 
-def _cell(decision: Decision) -> str:
-    if decision.verdict is Verdict.DENY:
-        return f"[red]denied[/red]\n{decision.policies[0]}"
-    if decision.verdict is Verdict.REVIEW:
-        return f"[yellow]held for review[/yellow]\n{decision.policies[0]}"
-    withheld = ",".join(decision.withheld)
-    return "[green]answered[/green]" + (f"\nwithheld {withheld}" if withheld else "")
-
-
-def run(data: str = options.DATA) -> None:
-    """Build (or reuse) a synthetic nation, then parse real queries and malformed ones."""
-    console = Console()
+def run(
+    data: str = options.DATA,
+    seconds: float = SECONDS,
+    rate: float = RATE,
+    residents: int = RESIDENTS,
+    serve: bool = SERVE,
+    port: int = PORT,
+    rebuild: bool = REBUILD,
+) -> None:
+    """Build (or reuse) an eight-state nation, run realistic traffic through the switch, print
+    what each state answered, then serve the dashboard."""
     folder = DataDir.resolve(data)
-    try:
-        manifest = read_manifest(folder)
-        console.print(f"Using the nation at {folder.root} (built {manifest.built}).")
-    except NationError:
-        console.print(f"Building a synthetic nation at {folder.root} ...")
-        manifest = build_nation(folder, DEMO_STATES, DEMO_RESIDENTS, seed=1, force=True)
-        for state, name in DEMO_POLICIES.items():
-            apply(folder, state, preset(name).text(), who="demo", note=f"preset {name}")
-    with Directory.open(folder, create=False) as directory:
-        agencies = directory.agencies()
-        snapshot = directory.snapshot()
-    counts = Counter(category(agency, "WA") for agency in agencies)
-    table = Table("statistics category (asking WA)", "agencies", title="Agency directory")
-    for name, count in counts.most_common():
-        table.add_row(name, f"{count:,}")
-    console.print(table)
-    console.print(_decisions(folder, manifest.states, snapshot))
+    with _phase("Nation ready"):
+        _prepare(folder, residents, rebuild)
+    policies = {code: scenario.policy_in_force(folder, code) for code in scenario.CODES}
+    console.print(scenario_table(policies))
+    before = snapshot(folder, scenario.CODES)
+    with _phase("Traffic and answers done"):
+        tally = asyncio.run(_traffic(folder, seconds, rate))
+    found = [summarize(code, before[code], after)
+             for code, after in snapshot(folder, scenario.CODES).items()]
+    console.print(states_table(found, policies))
+    console.print(categories_table(found))
+    _told(tally)
+    url = f"http://{HOST}:{port}"
+    with _phase("Accounts ready"):
+        made = _accounts(folder)
+    console.print(accounts_table(made, url))
+    if serve:
+        console.print(f"Dashboard at {url} (Ctrl-C stops it). Data folder: {folder.root}")
+        uvicorn.run(create_dashboard_app(folder), host=HOST, port=port, log_level="warning")
+    else:
+        console.print(f"Serve the dashboard later: stateline demo --data {folder.root} "
+                      "(or stateline serve)")
 
-    store = open_store(folder.dmv_url(manifest.states[0]))
+
+@contextmanager
+def _phase(what: str) -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    console.print(f"[dim]{what} in {time.monotonic() - started:.1f} s[/dim]")
+
+
+def _prepare(folder: DataDir, residents: int, rebuild: bool) -> None:
+    total = residents * len(scenario.CODES)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed:,}/{task.total:,} residents"), TimeElapsedColumn(), console=console,
+        transient=True)
+    task = progress.add_task("Building", total=total)
+
+    def tell(what: str, added: int) -> None:
+        progress.update(task, advance=added, description=f"Building {what}")
+
     try:
-        sample = store.sample(1, seed=0)[0]
+        with progress:
+            prepared = scenario.prepare(folder, residents, rebuild=rebuild, progress=tell)
+    except NationError as error:
+        options.fail(str(error), "nation-error")
+    if prepared.built:
+        console.print(f"Built a synthetic nation at {folder.root}: "
+                      f"{prepared.manifest.agencies:,} agencies, {residents:,} residents in "
+                      f"each of {len(scenario.CODES)} states.")
+    else:
+        console.print(f"Using the nation at {folder.root} (built {prepared.manifest.built}).")
+    if prepared.scenario_applied:
+        console.print("Put the demo's policies in place, with Oregon's court order "
+                      f"{scenario.ORDER_REFERENCE} and New York's notice duty.")
+
+
+
+async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
+    """The demo's traffic through a switch over the eight gateways in this process, with a
+    short outage in the middle; a progress bar shows it as it goes."""
+    queries = traffic(scenario.setting(folder), scenario.SEED, rate)
+    start = seconds * 0.4
+    outage = Outage(scenario.OUT_OF_SERVICE, start, start + min(5.0, max(1.0, seconds * 0.15)))
+    transport = InProcessTransport(folder, scenario.CODES)
+    with _phase("Gateways open"), console.status(f"Opening {len(scenario.CODES)} gateways"):
+        await asyncio.to_thread(transport.start)
+    switch = Switch(folder, transport)
+    await switch.start()
+    progress = Progress(TextColumn("Traffic"), BarColumn(), TextColumn(
+        "{task.completed:.0f}/{task.total:.0f} s · {task.fields[rate]:,.0f} messages/s"),
+        console=console)
+    task: TaskID = progress.add_task("traffic", total=seconds, rate=0.0)
+    line = Text("")
+
+    def tick(tally: Tally, elapsed: float) -> None:
+        progress.update(task, completed=min(elapsed, seconds),
+                        rate=tally.sent / min(elapsed, seconds) if elapsed > 0 else 0.0)
+        line.truncate(0)
+        line.append_text(progress_line(tally))
+
+    try:
+        with Live(Group(progress, line), console=console, refresh_per_second=8) as live:
+            tally = await drive(switch, read_tokens(folder), queries, seconds, outage=outage,
+                                tick=tick, told=live.console.print)
     finally:
-        store.close()
-    state = manifest.states[0]
-    queries = (
-        f"DQ.ORPPD0000.{state}.TXT\nOLN/{sample.oln}",
-        f"DQ.ORPPD0000.{state}.OR.TXT\nNAM/{sample.name}.DOB/{sample.dob}.SEX/{sample.sex}.IMQ/Y",
-        f"RQ.VTICE0900.{state}.*CASE42.TXT\nLIC/{sample.plate}.LIY/{sample.plate_year}"
-        f".LIT/{sample.plate_type}",
-        f"RQ.AZDPS0000.NL.TXT\nVIN/{sample.vin}",
-        f"RPQ.ORPPD0000.{state}.TXT\nLIC/{sample.plate[:4]}*",
-    )
-    table = Table("input", "outcome", "as the network writes it", show_lines=True,
-                  title=f"Queries for a {state} resident, and malformed ones")
-    for text in (*queries, *MALFORMED):
-        shown = text.replace("\r", "␍")
+        await switch.close()
+    if not console.is_terminal:
+        console.line()  # a Live display ends its last line itself only on a terminal
+    return tally
+
+
+def _told(tally: Tally) -> None:
+    malformed = tally.streams.get("malformed", 0)
+    console.print(
+        f"The switch carried {tally.sent:,} messages; {malformed:,} were malformed on purpose "
+        f"and rejected with a reason; {tally.delivered_late:,} were held while "
+        f"{scenario.OUT_OF_SERVICE} was out of service and delivered when it returned.")
+    console.print("New York holds HSI queries for review (the dashboard's review queue) and owes "
+                  "a notice to each person an immigration agency asked about.")
+
+
+def _accounts(folder: DataDir) -> list[tuple[str, str, str, str]]:
+    """Make the demo's accounts, or give the existing ones new passwords."""
+    accounts = Accounts(folder)
+    made = []
+    for name, role, state in ACCOUNTS:
         try:
-            message = read(text)
-        except Reject as reject:
-            table.add_row(shown, f"[red]rejected {reject.code.value}[/red]", reject.text)
-            continue
-        table.add_row(shown, f"[green]{message.key} accepted[/green]", format_text(message))
-    console.print(table)
-    console.print(f"Explore: stateline directory list --data {folder.root} --component ICE")
-    console.print(f"         stateline dmv sample --data {folder.root} --state {state}")
-    console.print("         echo 'DQ.ORPPD0000.WA.TXT\nOLN/WDL123456' | stateline msg parse")
-    raise typer.Exit(0)
+            accounts.get(name)
+        except UnknownAccount:
+            account, secret = roster.add(folder, name, role, state, scenario.WHO)
+        else:
+            try:
+                account, secret = roster.set_password(folder, name, scenario.WHO)
+            except AccountError as error:
+                options.fail(str(error), "account-error")
+        made.append((account.name, account.role.value, account.state, secret))
+    return made

@@ -1,0 +1,101 @@
+"""The tables `stateline demo` prints: the nation's states and policies, what each state
+answered, who asked for what, and the dashboard accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..directory.categories import CATEGORIES
+from ..sim.drive import DOWN, Tally
+from ..sim.scenario import STATES
+from ..sim.summary import StateSummary
+
+OUTCOME_STYLES = (("answered", "green"), ("denied", "red"), ("held", "yellow"), (DOWN, "cyan"),
+                  ("rejected", "magenta"), ("error", "red"))
+"""Words of the progress line: held is for the state's review, queued is held by the switch
+while a state is out of service."""
+
+
+def scenario_table(policies: dict[str, str]) -> Table:
+    """Each state, the policy in force and what the state stands for in the demo."""
+    table = Table(box=box.SIMPLE_HEAD, title="Eight states, eight sharing policies",
+                  title_justify="left", pad_edge=False)
+    table.add_column("state", no_wrap=True)
+    table.add_column("policy in force", no_wrap=True)
+    table.add_column("stands for", ratio=1)
+    for state in STATES:
+        name = policies.get(state.code, "")
+        shown = name if name == state.preset else f"{name} (demo: {state.preset})"
+        table.add_row(state.code, shown, state.echo)
+    return table
+
+
+def progress_line(tally: Tally) -> Text:
+    """The line under the progress bar: messages sent and what came back from the states."""
+    line = Text(f"{tally.sent:,} sent")
+    for word, style in OUTCOME_STYLES:
+        count = tally.seen.get(word, 0)
+        if count or word in ("answered", "denied"):
+            line.append(" · ")
+            line.append(f"{word} {count:,}", style=style)
+    return line
+
+
+def states_table(found: Sequence[StateSummary], policies: dict[str, str]) -> Table:
+    caption = " · ".join(f"{s.state} {policies.get(s.state, '')}" for s in found)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left", min_width=78,
+                  title="What each state answered in this run (from its audit log)",
+                  caption=f"Policies: {caption}.", caption_justify="left")
+    for name in ("state", "requests", "answered", "denied", "held", "no record", "photos"):
+        table.add_column(name, justify="left" if name == "state" else "right")
+    for s in found:
+        table.add_row(s.state, f"{s.requests:,}", f"{s.disclosed:,}",
+                      _styled(s.denied, "red"), _styled(s.held, "yellow"),
+                      f"{s.no_record:,}", f"{s.photos:,}")
+    total = [sum(getattr(s, name) for s in found)
+             for name in ("requests", "disclosed", "denied", "held", "no_record", "photos")]
+    table.add_section()
+    table.add_row("all", *(f"{n:,}" for n in total))
+    return table
+
+
+def categories_table(found: Sequence[StateSummary]) -> Table:
+    """Rows: who asked (statistics category); columns: states; cells: requests/disclosures."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0,
+                  title="Requests/disclosures by who asked", title_justify="left",
+                  caption="A disclosure is an answer with records (some elements may be "
+                          "withheld); red: nothing disclosed.", caption_justify="left")
+    table.add_column("asked by", no_wrap=True)
+    for s in found:
+        table.add_column(s.state, justify="right", no_wrap=True)
+    seen = {name for s in found for name in s.categories}
+    order = [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
+    for category in order:
+        table.add_row(category, *(_cell(s.categories.get(category)) for s in found))
+    return table
+
+
+def _cell(counts: tuple[int, int] | None) -> Text:
+    if not counts:
+        return Text("·", style="dim")
+    requests, disclosed = counts
+    style = "red" if disclosed == 0 else "green" if disclosed == requests else ""
+    return Text(f"{requests}/{disclosed}", style=style)
+
+
+def _styled(count: int, style: str) -> Text:
+    return Text(f"{count:,}", style=style if count else "")
+
+
+def accounts_table(accounts: Sequence[tuple[str, str, str, str]], url: str) -> Table:
+    table = Table("account", "role", "states", "password", box=box.SIMPLE_HEAD,
+                  pad_edge=False, title_justify="left",
+                  title=f"Dashboard accounts for {url} (passwords shown once; a re-run of the "
+                        "demo sets new ones)")
+    for row in accounts:
+        table.add_row(*row)
+    return table

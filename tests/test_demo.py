@@ -1,0 +1,125 @@
+"""`stateline demo` on a fresh folder, as a new user first sees it, and run again."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stateline.cli import app
+from stateline.datadir import DataDir
+from stateline.policy.registry import Registry
+from stateline.sim import scenario
+from stateline.sim.nation import NationError
+from stateline.web.accounts import Accounts
+
+runner = CliRunner()
+ARGS = ["--seconds", "3", "--rate", "400", "--no-serve", "--residents", "300"]
+COLUMNS = ("requests", "answered", "denied", "held", "no record", "photos")
+
+
+def rows(output: str, title: str) -> dict[str, list[str]]:
+    """A printed table's rows by their first cell, read from the title to the blank line
+    after its body."""
+    table = output.split(title, 1)[1].split("──", 1)[1].split("\n", 1)[1]
+    found: dict[str, list[str]] = {}
+    for line in table.splitlines():
+        if not line.strip():
+            break
+        cells = re.split(r" {1,}", line.strip())
+        label = " ".join(c for c in cells if not re.match(r"^[\d,/·]+$", c))
+        found[label] = [c for c in cells if re.match(r"^[\d,/·]+$", c)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo") / "data"
+    result = runner.invoke(app, ["demo", "--data", str(folder), *ARGS])
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+def test_a_fresh_folder_gets_an_eight_state_nation_under_eight_policies(
+        first: tuple[Path, str]) -> None:
+    folder, output = first
+    assert "Built a synthetic nation" in output
+    assert DataDir(folder).states() == sorted(scenario.CODES)
+    for state in scenario.STATES:
+        assert state.preset in output
+    with Registry(DataDir(folder), "OR") as registry:
+        assert [o.reference for o in registry.orders()] == [scenario.ORDER_REFERENCE]
+    assert "[notices]" in DataDir(folder).config("NY").read_text()
+
+
+def test_the_summary_counts_each_states_answers_with_denials_where_a_policy_blocks(
+        first: tuple[Path, str]) -> None:
+    _, output = first
+    table = rows(output, "What each state answered in this run")
+    counts = {state: dict(zip(COLUMNS, (int(n.replace(",", "")) for n in cells), strict=True))
+              for state, cells in table.items() if state in scenario.CODES}
+    assert sorted(counts) == sorted(scenario.CODES)
+    for state in ("WA", "OR", "NY", "IL", "AZ"):
+        assert counts[state]["denied"] > 0, state
+    assert counts["NY"]["held"] > 0
+    assert all(c["held"] == 0 for s, c in counts.items() if s != "NY")
+    assert sum(c["photos"] for c in counts.values()) > 0
+    assert all(c["answered"] > 0 for c in counts.values())
+
+
+def test_the_summary_shows_requests_and_disclosures_by_who_asked(
+        first: tuple[Path, str]) -> None:
+    _, output = first
+    table = rows(output, "Requests/disclosures by who asked")
+    assert {"ICE", "HSI", "CBP", "in-state", "out-of-state"} <= set(table)
+    states = list(scenario.CODES)
+    ice = dict(zip(states, table["ICE"], strict=True))
+    assert ice["WA"] == "·" or ice["WA"].endswith("/0")
+    assert ice["IL"] == "·" or ice["IL"].endswith("/0")
+    assert not table["ICE"][states.index("OR")].endswith("/0")  # the court order
+
+
+def test_a_state_goes_out_of_service_and_gets_its_traffic_afterwards(
+        first: tuple[Path, str]) -> None:
+    said = " ".join(first[1].split())
+    assert f"{scenario.OUT_OF_SERVICE} is out of service" in said
+    held = re.search(r"(\d+) were held while TX was out of service", said)
+    assert held is not None and int(held.group(1)) > 0
+    assert "malformed on purpose" in said
+
+
+def test_dashboard_accounts_are_made_and_their_passwords_printed(
+        first: tuple[Path, str]) -> None:
+    folder, output = first
+    accounts = {a.name: a for a in Accounts(DataDir(folder)).all()}
+    for name in ("coordinator", "ny-reviewer", "auditor", "viewer"):
+        assert name in accounts
+        found = re.search(rf"^ *{name} +\w+ +\w+ +(\S+)", output, re.MULTILINE)
+        assert found is not None
+        assert Accounts(DataDir(folder)).check(name, found.group(1)) is not None
+    assert accounts["ny-reviewer"].state == "NY"
+
+
+def test_running_again_reuses_the_nation_and_resets_the_passwords(
+        first: tuple[Path, str]) -> None:
+    folder, output = first
+    old = re.search(r"^ *coordinator +\w+ +\w+ +(\S+)", output, re.MULTILINE)
+    assert old is not None
+    again = runner.invoke(app, ["demo", "--data", str(folder), *ARGS])
+    assert again.exit_code == 0, again.output
+    assert "Using the nation" in again.output
+    assert "Built" not in again.output and "Put the demo's policies" not in again.output
+    assert "What each state answered in this run" in again.output
+    assert Accounts(DataDir(folder)).check("coordinator", old.group(1)) is None
+    with Registry(DataDir(folder), "OR") as registry:
+        assert len(registry.orders()) == 1
+
+
+def test_a_folder_with_another_nation_is_left_alone(small_nation: DataDir) -> None:
+    result = runner.invoke(app, ["demo", "--data", str(small_nation.root), *ARGS])
+    assert result.exit_code == 1
+    assert "--rebuild" in result.output
+    with pytest.raises(NationError):
+        scenario.prepare(small_nation)
