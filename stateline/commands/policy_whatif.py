@@ -102,8 +102,8 @@ def whatif_command(
     _print(result, label)
 
 
-SHOWN = {Shift.UNCHANGED: "same", Shift.NEWLY_DENIED: "newly denied",
-         Shift.NEWLY_HELD: "newly held", Shift.NEWLY_ALLOWED: "newly answered"}
+SHOWN = {Shift.UNCHANGED: "same", Shift.NEWLY_DENIED: "denied",
+         Shift.NEWLY_HELD: "held", Shift.NEWLY_ALLOWED: "answered"}
 """Columns for each change, short enough for an 80-column terminal."""
 
 
@@ -116,13 +116,21 @@ def _print(result: WhatIf, label: str) -> None:
     say(f"{result.state} what-if: {label} (candidate {result.candidate[:16]}), "
         f"{result.replayed:,} recorded requests {period}.")
     say("Not installed: the policy in force is unchanged.")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
-                  caption="elements: -name newly withheld, +name newly released (requests)")
-    table.add_column("category", no_wrap=True)
-    table.add_column("group", no_wrap=True)
-    for column in ("requests", *SHOWN.values()):
-        table.add_column(column, justify="right")
-    table.add_column("elements")
+    rows = [(_row(cell, category if number == 0 else ""), None)
+            for category, total in result.by_category().items()
+            for number, cell in enumerate(c for c in result.cells if c.category == category)]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0),
+                  caption="denied, held, answered: requests the candidate would newly deny, hold "
+                          "or answer; elements: -name newly withheld, +name newly released")
+    totals = {name: _row(total, name) for name, total in result.by_category().items()}
+    whole = _row(result.total(), "all") if result.cells else None
+    every = [r for r, _ in rows] + list(totals.values()) + ([whole] if whole else [])
+    headers = ("category", "group", "requests", *SHOWN.values(), "elements")
+    for n, header in enumerate(headers):
+        last = n == len(headers) - 1
+        widest = max([len(r[n]) for r in every] + [len(header)])
+        table.add_column(header, justify="right" if n >= 2 and not last else "left",
+                         no_wrap=not last, min_width=None if last else widest)
     for category, total in result.by_category().items():
         cells = [c for c in result.cells if c.category == category]
         for number, cell in enumerate(cells):
@@ -130,8 +138,8 @@ def _print(result: WhatIf, label: str) -> None:
         if len(cells) > 1:
             table.add_row(*_row(total, ""), style="bold")
         table.add_section()
-    if result.cells:
-        table.add_row(*_row(result.total(), "all"), style="bold")
+    if whole:
+        table.add_row(*whole, style="bold")
     say(table)
     if result.examples:
         say("Examples, newest of each change:")

@@ -32,13 +32,12 @@ from .briefing_counts import (
     Volumes,
     federal_requesters,
     months_back,
-    ordered,
     policy_changes,
     volumes,
 )
 from .briefing_gaps import IMMIGRATION, Gap, gaps
 from .flags import FlagReport, Settings, find_flags
-from .recorded import moment
+from .recorded import moment, ordered
 from .whatif import History, Shift, read_history, replay
 
 WATCHED = IMMIGRATION[:3]

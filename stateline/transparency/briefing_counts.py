@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..audit import AuditEntry, Rollup
-from ..directory.categories import CATEGORIES
-from .recorded import ShapeCount
+from .recorded import ShapeCount, ordered
 
 DISCLOSED = ("released", "partial")
 OUTCOMES = ("released", "partial", "no-record", "held", "denied", "error")
@@ -110,12 +109,6 @@ def _same_day_last_year(today: date) -> date:
         return today.replace(year=today.year - 1)
     except ValueError:  # 29 February
         return today.replace(year=today.year - 1, day=28)
-
-
-def ordered(categories: Iterable[str]) -> list[str]:
-    """Categories in report order, any the default table does not know after them."""
-    rank = {name: n for n, name in enumerate(CATEGORIES)}
-    return sorted(categories, key=lambda c: (rank.get(c, len(rank)), c))
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..directory.agency import Agency
 from ..directory.categories import DEFAULT_RULES, RuleTable
 from ..policy.engine import Decision, PolicyEngine, Request, Verdict
-from .briefing_counts import ordered
+from .recorded import ordered
 
 QUERIES: dict[str, str] = {
     "DQ": "driver licence (DQ)",

@@ -9,13 +9,14 @@ only: nothing here writes to the log.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..audit import AuditLog
 from ..audit.sql import POSTGRES, Db, Dialect
+from ..directory.categories import CATEGORIES
 
 CHUNK = 50_000
 """Sequence numbers read per statement when streaming rows."""
@@ -269,3 +270,9 @@ def micros(moment: datetime | date | None, *, end: bool = False) -> int | None:
 
 def moment(time_us: int) -> datetime:
     return EPOCH + timedelta(microseconds=time_us)
+
+
+def ordered(categories: Iterable[str]) -> list[str]:
+    """Categories in report order (DESIGN.md's), any the default table does not know after."""
+    rank = {name: n for n, name in enumerate(CATEGORIES)}
+    return sorted(categories, key=lambda c: (rank.get(c, len(rank)), c))

@@ -22,7 +22,7 @@ from ..policy.engine import Decision, Verdict, referenced_context
 from ..policy.registry import Registry
 from ..policy.source import PolicySource, compile_policies
 from ..policy.store import checked_state
-from .recorded import ShapeCount, Window, at, micros, moment, shapes
+from .recorded import ShapeCount, Window, at, micros, moment, ordered, shapes
 from .senders import RecordedSenders
 
 RECORDED: dict[str, Verdict] = {
@@ -201,17 +201,15 @@ def replay(history: History, source: PolicySource, rules: RuleTable = DEFAULT_RU
         if shift is not Shift.UNCHANGED:
             picked.setdefault((shape.category, group, shift), []).append(
                 (counted.newest, decision))
-    chosen = [pair for _, found in sorted(picked.items(), key=lambda kv: _key(kv[0]))
+    rank = {name: n for n, name in enumerate(ordered({c.category for c in cells.values()}))}
+    chosen = [pair for (category, group, shift), found in sorted(
+                  picked.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1], kv[0][2].value))
               for pair in sorted(found, key=lambda pair: -pair[0])[:EXAMPLES]]
     notes = (MULTI_STATE_NOTE,) if "multi_state" in referenced_context(source.text) else ()
     return WhatIf(history.state, source.digest, history.since_us, history.until_us,
                   sum(c.requests for c in cells.values()), dict(skipped),
-                  tuple(sorted(cells.values(), key=lambda c: (c.category, c.group))),
+                  tuple(sorted(cells.values(), key=lambda c: (rank[c.category], c.group))),
                   _examples(history, chosen) if examples else (), notes)
-
-
-def _key(key: tuple[str, str, Shift]) -> tuple[str, str, str]:
-    return key[0], key[1], key[2].value
 
 
 def _examples(history: History, chosen: list[tuple[int, Decision]]) -> tuple[Example, ...]:

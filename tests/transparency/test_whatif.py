@@ -221,6 +221,10 @@ def test_cli_table_and_examples(nation: DataDir) -> None:
     ice = next(line for line in out.splitlines() if line.startswith("ICE "))
     assert ice.split()[:3] == ["ICE", "driver", "3"]
     assert f"{ICE} ICE DQ: partial -> deny (block-ice)" in out
+    firsts = [line.split()[0] for line in out.splitlines() if line[:1].isalpha()]
+    shown = [word for word in firsts if word in {"ICE", "HSI", "CBP", "out-of-state", "in-state"}]
+    assert shown == ["ICE", "HSI", "CBP", "out-of-state", "in-state"]
+    assert " 14 " in next(line for line in out.splitlines() if line.startswith("all "))
 
 
 def test_cli_json_counts(nation: DataDir) -> None:
