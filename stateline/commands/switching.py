@@ -4,6 +4,7 @@ each opened on its first message), error handling, and how a submission is print
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -36,12 +37,22 @@ def answering(as_json: bool = False) -> Iterator[None]:
         options.fail(f"cannot use the switch's stores: {error}", "store-error", as_json)
 
 
+def _errors_only() -> None:
+    """On the command line the refusal already shows as the command's own error: print the
+    switch's log only for failures (the refusal log keeps the rest)."""
+    for name in ("stateline.switch", "stateline.transport"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.ERROR)
+
+
 @asynccontextmanager
 async def embedded(data: DataDir, *, retry: bool = True) -> AsyncIterator[
         tuple[Switch, InProcessTransport]]:
     """The whole network in this process: a started switch, gateways opened as needed."""
     if not data.nation_db.is_file():
         raise SwitchError(f"no nation at {data.root}: run `stateline nation init {data.root}`")
+    _errors_only()
     transport = InProcessTransport(data, lazy=True)
     switch = Switch(data, transport, retry=retry)
     await switch.start()
