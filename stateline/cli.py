@@ -21,6 +21,7 @@ from .commands import (
     send,
     serve,
     status,
+    switch,
     traffic,
     users,
 )
@@ -41,6 +42,7 @@ app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
 app.add_typer(notices.app, name="notices")
 app.add_typer(gateway.app, name="gateway")
+app.add_typer(switch.app, name="switch")
 app.add_typer(status.app, name="status")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(traffic.app, name="traffic")

@@ -46,3 +46,34 @@ def sample(
         table.add_row(row.oln, row.name, row.dob, row.sex, row.plate, row.plate_year,
                       row.plate_type, row.vin)
     console.print(table)
+
+
+@app.command("copy")
+def copy(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    to: str = typer.Option(..., "--to", metavar="URL",
+                           help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1/stateline."),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Copy over records already in the state's schema."),
+    as_json: bool = options.JSON,
+) -> None:
+    """Copy a state's DMV records into PostgreSQL (schema dmv_wa for WA), whole or not at
+    all, for `stateline gateway serve --db URL`."""
+    from ..dmv.copy import copy_state, schema_for
+    from ..dmv.store import StoreError
+
+    folder = DataDir.resolve(data)
+    code = state.strip().upper()
+    if not to.startswith(("postgresql://", "postgres://")):
+        options.fail(f"{to} is not a postgresql:// URL", "invalid", as_json)
+    try:
+        counts = copy_state(folder, code, to, replace=replace)
+    except StoreError as error:
+        options.fail(str(error), "store-error", as_json)
+    if as_json:
+        typer.echo(json.dumps({"state": code, "schema": schema_for(code), "counts": counts},
+                              indent=2))
+        return
+    copied = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    typer.echo(f"{code}: {copied} copied to schema {schema_for(code)}")

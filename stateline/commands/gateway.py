@@ -1,5 +1,6 @@
 """`stateline gateway serve|token`: run one state's gateway alone over HTTP, for the state's own
-message switch to call, and issue the bearer tokens that switch presents.
+message switch to call, or on NATS for Stateline's switch in another process; and issue the
+bearer tokens an HTTP caller presents.
 
 Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
 stdout; the exit status is 1.
@@ -7,9 +8,11 @@ stdout; the exit status is 1.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -20,16 +23,22 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..audit import LogError
+from ..audit import LogError, audit_url
 from ..datadir import DataDir
 from ..directory.agency import DirectoryError
+from ..dmv import StoreError
+from ..dmv.copy import PostgresDmv, holds_records, schema_for
 from ..gateway import GatewayError
 from ..gateway.http import create_app
+from ..gateway.outbox import Outbox
 from ..gateway.tokens import NoToken, Token, TokenBook, TokenError
 from ..gateway.worker import GatewayThread
 from ..policy.source import PolicyError
 from ..policy.store import NoState, StateError, checked_state, current_user
+from ..transport.nats import BusUnavailable, Names, connect, shown
+from ..transport.nats_gateway import NatsGateway
 from . import options
+from .switch import PREFIX, network, stop_signals
 
 app = typer.Typer(help="Run a state's gateway alone over HTTP for the state's own message "
                        "switch, and issue the tokens that switch presents.",
@@ -44,6 +53,13 @@ NOTE = typer.Option("", "--note", help="What the token is for, e.g. the switch's
 WHO = typer.Option(None, "--who", help="Who issues it (default: the OS user).")
 LIST = typer.Option(False, "--list", help="List the tokens issued instead of issuing one.")
 REVOKE = typer.Option(None, "--revoke", metavar="ID", help="Revoke the token with this id.")
+ON_NATS = typer.Option(None, "--nats", metavar="URL",
+                       help="Serve on this NATS server's queue group for the state instead of "
+                            "HTTP, e.g. nats://127.0.0.1:4222.")
+DB = typer.Option(None, "--db", metavar="URL",
+                  help="PostgreSQL holding the state's DMV records (schema dmv_wa, filled by "
+                       "`stateline dmv copy`) and its audit log (schema audit_wa; the audit url "
+                       "in the state's config.toml must name the same database).")
 
 
 @contextmanager
@@ -58,6 +74,10 @@ def answering(as_json: bool = False) -> Iterator[None]:
         options.fail(str(error), "invalid", as_json)
     except (GatewayError, PolicyError, DirectoryError, LogError, StateError) as error:
         options.fail(str(error), "gateway-error", as_json)
+    except StoreError as error:
+        options.fail(str(error), "store-error", as_json)
+    except BusUnavailable as error:
+        options.fail(str(error), "bus-unavailable", as_json)
     except (sqlite3.Error, OSError) as error:
         options.fail(f"cannot open the gateway's stores: {error}", "store-error", as_json)
 
@@ -77,15 +97,26 @@ def serve_command(
     host: str = HOST,
     port: int = PORT,
     access_log: bool = ACCESS_LOG,
+    nats_url: str | None = ON_NATS,
+    prefix: str = PREFIX,
+    db: str | None = DB,
 ) -> None:
-    """Answer POST /messages (legacy text or JSON) for one state until SIGTERM or Ctrl-C;
-    stopping signs a tree head over everything logged."""
+    """Answer POST /messages (legacy text or JSON) for one state until SIGTERM or Ctrl-C, or
+    with --nats the switch's requests on the state's queue group (several processes may serve
+    one state); stopping signs a tree head over everything logged."""
+    names = network(prefix)
     with answering():
         folder = DataDir.resolve(data)
         code = checked_state(folder, state)
+        if db is not None:
+            folder = placed(folder, code, db)
         worker = GatewayThread(folder, code)
-        application = create_app(folder, code, gateway=worker)
+        if nats_url is None:
+            application = create_app(folder, code, gateway=worker)
         worker.start()
+    if nats_url is not None:
+        _serve_nats(worker, folder, nats_url, names)
+        return
     gateway = worker.gateway
     typer.echo(f"{code} gateway: http://{host}:{port}/messages (OpenAPI at /openapi.json); "
                f"audit log {gateway.log.size:,} entries; policy {gateway.policy.version}")
@@ -103,6 +134,58 @@ def serve_command(
     typer.echo(f"{code} gateway stopped ({stopped_by}): {worker.answered:,} queries answered "
                f"in {worker.batches:,} commits; audit log {gateway.log.size:,} entries, "
                "all under a signed head")
+
+
+def placed(folder: DataDir, state: str, db: str) -> DataDir:
+    """The data folder with the state's DMV records read from `db`, once that database is
+    seen to hold them and the state's audit log of record is there too."""
+    if not db.startswith(("postgresql://", "postgres://")):
+        raise GatewayError(f"--db {db}: expected a postgresql:// URL")
+    configured = audit_url(folder, state)
+    if configured != db:
+        raise GatewayError(
+            f"{folder.config(state)}: [audit] url is {configured or 'not set'}, so the audit "
+            f"log of record is not in --db; add [audit] url = \"{db}\" to that file so every "
+            "command reads the log the gateway writes")
+    if not holds_records(db, schema_for(state)):
+        raise GatewayError(f"schema {schema_for(state)} holds no DMV records: run `stateline "
+                           f"dmv copy --state {state} --to URL` first")
+    return PostgresDmv(folder.root, db)
+
+
+def _serve_nats(worker: GatewayThread, folder: DataDir, url: str, names: Names) -> None:
+    code, gateway = worker.state, worker.gateway
+    served: list[NatsGateway] = []
+    stopped_by = "the bus"
+
+    async def serving() -> str:
+        client = await connect(url, f"stateline-gateway-{code}")
+        outbox = Outbox(folder, code)
+        stop, came = await stop_signals()
+        on_bus = NatsGateway(worker, client, names, outbox=outbox)
+        served.append(on_bus)
+        try:
+            await on_bus.start()
+            typer.echo(f"{code} gateway: NATS {shown(url)} subject {names.gateway(code)} "
+                       f"(queue group {names.queue(code)}); audit log {gateway.log.size:,} "
+                       f"entries; policy {gateway.policy.version}")
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            await on_bus.stop()
+            await client.close()
+            outbox.close()
+        return came[0] if came else "the bus"
+
+    try:
+        with answering():
+            stopped_by = asyncio.run(serving())
+    finally:
+        worker.stop()
+    answered = served[0].answered if served else 0
+    typer.echo(f"{code} gateway stopped ({stopped_by}): {answered:,} queries answered in "
+               f"{worker.batches:,} commits; audit log {gateway.log.size:,} entries, all under "
+               "a signed head")
 
 
 def _token_json(token: Token) -> dict[str, object]:
