@@ -165,6 +165,8 @@ class PolicyChange:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     failed: str
+    compared: bool = True
+    """False when the text it replaced is not in this log, so nothing can be compared."""
 
 
 _ID = re.compile(r'@id\(\s*"([^"]*)"\s*\)')
@@ -174,17 +176,21 @@ def policy_changes(entries: Iterable[AuditEntry]) -> tuple[PolicyChange, ...]:
     """Every policy change the log holds, oldest first, with the policies it added and
     removed (by @id) against the text before it."""
     found = []
-    before: list[str] = []
+    before: list[str] | None = None
     for entry in entries:
         body = entry.body
         text = body.get("text")
-        ids = _ID.findall(text) if isinstance(text, str) else before
+        old = str(body.get("old_version", ""))
+        known = before
+        if known is None and not old:
+            known = []  # the state's first policy: everything in it is added
+        ids = _ID.findall(text) if isinstance(text, str) else known or []
         failed = str(body.get("failed", ""))
         found.append(PolicyChange(
             str(body.get("time", "")), str(body.get("who", "")), str(body.get("note", "")),
-            str(body.get("old_version", "")), str(body.get("new_version", "")),
-            tuple(i for i in ids if i not in before), tuple(i for i in before if i not in ids),
-            failed))
+            old, str(body.get("new_version", "")),
+            tuple(i for i in ids if known is not None and i not in known),
+            tuple(i for i in known or [] if i not in ids), failed, known is not None))
         if not failed:
             before = ids
     return tuple(found)

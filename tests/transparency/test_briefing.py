@@ -86,7 +86,7 @@ def test_gaps_follow_a_policy_change(blocked: Briefing) -> None:
     assert any(g.startswith("CBP can still run every kind of query") for g in gaps)
     change = blocked.changes[-1]
     assert (change.who, change.note) == ("governor's office", "Block ICE per executive order")
-    assert "block-ice" in change.added
+    assert not change.compared  # the nation's first policy change was set aside
     effects = {p.name: p for p in blocked.presets}
     assert effects["block-ice"].in_force and not effects["cj-baseline"].in_force
     assert "block-ice" in [p.id for p in blocked.explanation.policies]
@@ -188,6 +188,14 @@ def test_policy_changes_name_the_policies_added_and_removed() -> None:
     changes = policy_changes([entry(1, base), entry(2, preset("block-ice").text()),
                               entry(3, base, failed="cannot install"),
                               entry(4, base)])
+    assert changes[0].compared and changes[0].added[0] == "cj-agencies-may-query"
     assert changes[1].added == ("block-ice",) and changes[1].removed == ()
     assert changes[2].failed == "cannot install"
     assert changes[3].added == () and changes[3].removed == ("block-ice",)
+
+
+def test_a_change_whose_earlier_text_the_log_lacks_is_not_compared() -> None:
+    body = {"time": "2026-01-01T00:00:00", "who": "ops", "note": "", "old_version": "v0",
+            "new_version": "v1", "text": preset("block-ice").text()}
+    (change,) = policy_changes([AuditEntry(1, 1, EntryKind.POLICY_CHANGE, body, b"")])
+    assert (change.compared, change.added, change.removed) == (False, (), ())
