@@ -25,6 +25,7 @@ from ..protocol.jsonform import from_json, to_json
 from ..switch.holds import LEASE_SECONDS, HeldMessage
 from .nats import MSG_ID, NETWORK, BusUnavailable, Names, ensure_stream, state_of
 
+FRESH_SECONDS = 1.0
 GONE = frozenset({10043, 10057})
 """JetStream's "sequence not found" and "no message found": another switch deleted it."""
 
@@ -33,14 +34,17 @@ class JetStreamHolds:
     """Held traffic in JetStream. Open with `await JetStreamHolds.open(client, names)`."""
 
     def __init__(self, client: NATS, names: Names, leases: KeyValue, *,
-                 lease: float = LEASE_SECONDS) -> None:
+                 lease: float = LEASE_SECONDS, fresh: float = FRESH_SECONDS) -> None:
         self.client, self.names = client, names
         self._js = client.jetstream()
-        self._leases, self._lease = leases, lease
+        self._leases, self._lease, self._fresh = leases, lease, fresh
+        self._counts: dict[str, int] = {}
+        self._counted_at = -fresh
+        self._changes = 0
 
     @classmethod
-    async def open(cls, client: NATS, names: Names = NETWORK, *,
-                   lease: float = LEASE_SECONDS) -> JetStreamHolds:
+    async def open(cls, client: NATS, names: Names = NETWORK, *, lease: float = LEASE_SECONDS,
+                   fresh: float = FRESH_SECONDS) -> JetStreamHolds:
         """The stream and the lease bucket, made if missing."""
         js = client.jetstream()
         try:
@@ -51,7 +55,7 @@ class JetStreamHolds:
                 leases = await js.create_key_value(bucket=names.leases, history=1)
         except nats.errors.Error as error:
             raise BusUnavailable(f"cannot set up held traffic on NATS: {error}") from None
-        return cls(client, names, leases, lease=lease)
+        return cls(client, names, leases, lease=lease, fresh=fresh)
 
     async def put(self, message_id: str, state: str, message: Message,
                   received: Stamp) -> HeldMessage:
@@ -64,6 +68,8 @@ class JetStreamHolds:
         ack = await self._js.publish(self.names.held(state), json.dumps(body).encode(),
                                      stream=self.names.held_stream,
                                      headers={MSG_ID: f"{message_id}.{state}"})
+        if not ack.duplicate:
+            self._changed(state, +1)
         return HeldMessage(ack.seq, message_id, state, message, received, now)
 
     async def waiting(self, state: str, limit: int = 100) -> list[HeldMessage]:
@@ -82,10 +88,18 @@ class JetStreamHolds:
         return found
 
     async def counts(self) -> dict[str, int]:
-        info = await self._js.stream_info(self.names.held_stream,
-                                          subjects_filter=f"{self.names.prefix}.held.*")
-        return {state_of(subject): n for subject, n in (info.state.subjects or {}).items()
-                if n}
+        """Held messages per state. The switch asks before every delivery, so this
+        process's own puts and deletions count at once and the stream is asked again only
+        after `fresh` seconds (what other switches hold shows within that time)."""
+        if time.monotonic() - self._counted_at >= self._fresh:
+            changes = self._changes
+            info = await self._js.stream_info(self.names.held_stream,
+                                              subjects_filter=f"{self.names.prefix}.held.*")
+            if changes == self._changes:  # else a put or deletion here overtook the answer
+                self._counts = {state_of(subject): n
+                                for subject, n in (info.state.subjects or {}).items()}
+                self._counted_at = time.monotonic()
+        return {state: n for state, n in self._counts.items() if n > 0}
 
     async def delivered(self, held: HeldMessage) -> None:
         try:
@@ -93,6 +107,12 @@ class JetStreamHolds:
         except APIError as error:
             if error.err_code not in GONE:
                 raise
+            return
+        self._changed(held.state, -1)
+
+    def _changed(self, state: str, by: int) -> None:
+        self._changes += 1
+        self._counts[state] = max(0, self._counts.get(state, 0) + by)
 
     async def claim(self, state: str, owner: str) -> bool:
         """A lease of `lease` seconds, taken over only once the holder lets it lapse."""

@@ -130,6 +130,9 @@ class NatsGateway:
     async def _take(self, message: Msg) -> None:
         # NATS calls this once per message in turn; answering in tasks lets queries that
         # arrive together share one audit commit in the gateway thread.
+        if not message.reply:  # nobody to answer: nothing is decided
+            log.warning("%s: a query without a reply subject was ignored", self.state)
+            return
         task = asyncio.create_task(self._answer(message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -139,12 +142,10 @@ class NatsGateway:
             try:
                 data = await self._reply_to(message)
             except _Refused as refused:
-                if message.reply:
-                    await self.client.publish(message.reply, b"",
-                                              headers={ERROR_HEADER: str(refused)})
+                await self.client.publish(message.reply, b"",
+                                          headers={ERROR_HEADER: str(refused)})
                 return
-            if message.reply:
-                await message.respond(data)
+            await message.respond(data)
         except nats.errors.Error as error:  # the switch times out and holds the message
             log.warning("%s: a reply could not be sent: %s", self.state, error)
 

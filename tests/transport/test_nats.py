@@ -96,7 +96,7 @@ def test_a_gateway_answers_and_a_state_without_one_is_unavailable_at_once(
     assert audited(nation, "WA", "N1") == 1 and audited(nation, "WA", "N3") == 0
 
 
-def test_a_gateway_refuses_what_is_not_an_envelope_for_its_state(
+def test_a_gateway_refuses_what_is_not_an_envelope_for_its_state_or_has_no_reply_subject(
         nation: DataDir, names: Names) -> None:
     async def scenario() -> None:
         async with Served(nation, "WA", names) as gateway:
@@ -104,9 +104,13 @@ def test_a_gateway_refuses_what_is_not_an_envelope_for_its_state(
                 answer = await gateway.client.request(names.gateway("WA"), data, timeout=5)
                 assert answer.data == b"" and answer.headers
                 assert answer.headers[ERROR_HEADER]
+            await gateway.client.publish(names.gateway("WA"),  # nobody to answer
+                                         envelope_to_json(envelope(nation, "WA", "N9")))
+            await gateway.client.flush()
+            await asyncio.sleep(0.3)
 
     asyncio.run(scenario())
-    assert audited(nation, "OR", "N5") == 0
+    assert audited(nation, "OR", "N5") == 0 and audited(nation, "WA", "N9") == 0
 
 
 def test_a_repeat_that_comes_while_the_first_is_answered_is_answered_once(
@@ -242,6 +246,31 @@ def test_held_messages_come_back_in_order_after_a_reopen(names: Names) -> None:
             await holds.delivered(waiting[0])  # another switch got there first: no error
             assert [h.message_id for h in await holds.waiting("WA", limit=1)] == ["M1WA"]
             assert await holds.counts() == {"WA": 2, "OR": 3}
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_what_another_switch_holds_shows_within_a_moment(names: Names) -> None:
+    from datetime import datetime
+
+    stamp = Stamp(datetime(2026, 1, 2, 3, 4), 7)
+
+    async def scenario() -> None:
+        client = await connect(nats_url(), "test-counts")
+        try:
+            here = await JetStreamHolds.open(client, names, fresh=0.2)
+            there = await JetStreamHolds.open(client, names, fresh=0.2)
+            assert await there.counts() == {}
+            held = await here.put("C1", "WA", held_query(1, "WA"), stamp)
+            assert await here.counts() == {"WA": 1}  # its own put counts at once
+            await asyncio.sleep(0.25)
+            assert await there.counts() == {"WA": 1}
+            await there.delivered(held)
+            assert await there.counts() == {}
+            await asyncio.sleep(0.25)
+            assert await here.counts() == {}
         finally:
             await client.close()
 
