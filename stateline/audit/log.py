@@ -21,7 +21,7 @@ from .checkpoint import SignedTreeHead, TreeHead, sign
 from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
 from .merkle import Frontier
 from .rollups import COLUMNS, UPSERT, Rollup, accumulate, as_rollups
-from .sql import Db, connect
+from .sql import Cursor, Db, Dialect, connect
 from .verify import VerifyReport, verify_log
 
 Clock = Callable[[], int]
@@ -256,6 +256,18 @@ class AuditLog:
                 ).fetchone() or (None,)
                 if first is not None and first < since_us:
                     return
+
+    @property
+    def dialect(self) -> Dialect:
+        """How the log's store spells SQL, for rooms that aggregate entries in the database."""
+        return self._db.dialect
+
+    def select(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        """Read-only SQL over the log's tables (`?` placeholders): reports and replays pick
+        the fields they need out of millions of bodies in the database, not in Python."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise LogError("the audit log answers SELECT statements only")
+        return self._db.execute(sql, params)
 
     def events(self, kinds: Sequence[EntryKind]) -> list[AuditEntry]:
         """Every entry of the given kinds other than decisions (policy changes, reviews...)."""

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..audit import AuditLog
-from ..audit.sql import POSTGRES, Db, Dialect
+from ..audit.sql import POSTGRES, Dialect
 from ..directory.categories import CATEGORIES
 
 CHUNK = 50_000
@@ -79,10 +79,9 @@ class Recorded:
     terms: tuple[str, ...]
 
 
-def reader(log: AuditLog) -> Db:
-    """The log's own connection, used for SELECTs only. The log offers no bulk read of chosen
-    fields, and this keeps SQLite and PostgreSQL logs behind the one `AuditLog.open`."""
-    return log._db
+def reader(log: AuditLog) -> AuditLog:
+    """The log, read through its read-only `select`: SQLite and PostgreSQL logs alike."""
+    return log
 
 
 def _field(d: Dialect, path: str) -> str:
@@ -112,7 +111,7 @@ def seq_range(log: AuditLog, since_us: int | None, until_us: int | None) -> tupl
         low, high = 0, log.size
         while low < high:
             middle = (low + high) // 2
-            row = db.execute("SELECT time_us FROM entries WHERE seq = ?", (middle,)).fetchone()
+            row = db.select("SELECT time_us FROM entries WHERE seq = ?", (middle,)).fetchone()
             if row is not None and int(row[0]) < moment:
                 low = middle + 1
             else:
@@ -161,7 +160,7 @@ def shapes(log: AuditLog, since_us: int | None = None, until_us: int | None = No
     given: list[Any] = [v for w in attested for v in (w.ori, w.start_us, w.end_us)]
     counts: dict[tuple[Any, ...], list[int]] = {}
     for start in range(low, high, CHUNK):
-        for sender, fields, image, attest, seq in db.execute(
+        for sender, fields, image, attest, seq in db.select(
                 sql, (*given, start, min(start + CHUNK, high))):
             found = counts.get((sender, fields, image, attest))
             if found is None:
@@ -217,7 +216,7 @@ def requests(log: AuditLog, since_us: int | None = None,
     sql = (f"SELECT seq, time_us, {columns} FROM {_source(d)} WHERE seq >= ? AND seq < ? "
            f"AND kind = 'decision' ORDER BY seq")
     for start in range(low, high, CHUNK):
-        for row in db.execute(sql, (start, min(start + CHUNK, high))).fetchall():
+        for row in db.select(sql, (start, min(start + CHUNK, high))).fetchall():
             yield _recorded(row)
 
 
@@ -243,14 +242,14 @@ def at(log: AuditLog, seqs: Sequence[int]) -> dict[int, Recorded]:
     d = db.dialect
     columns = ", ".join(_field(d, name) for name in _RECORDED)
     marks = ", ".join("?" * len(seqs))
-    rows = db.execute(f"SELECT seq, time_us, {columns} FROM {_source(d)} "
+    rows = db.select(f"SELECT seq, time_us, {columns} FROM {_source(d)} "
                       f"WHERE seq IN ({marks})", list(seqs)).fetchall()
     return {int(row[0]): _recorded(row) for row in rows}
 
 
 def first_decision(log: AuditLog) -> int | None:
     """Time of the log's oldest decision: how far back a baseline can reach."""
-    row = reader(log).execute(
+    row = reader(log).select(
         "SELECT time_us FROM entries WHERE kind = 'decision' ORDER BY seq LIMIT 1").fetchone()
     return int(row[0]) if row else None
 

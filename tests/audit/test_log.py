@@ -511,3 +511,11 @@ def test_a_long_log_recomputes_its_rollups_in_a_second_process(
     db.close()
     finding = log.verify(key.public_key()).finding
     assert finding is not None and finding.tamper is Tamper.ROLLUPS
+
+
+def test_select_reads_and_refuses_anything_else(log: AuditLog) -> None:
+    (count,) = log.select("SELECT count(*) FROM entries WHERE seq < ?", (10,)).fetchone()
+    assert count == 10
+    with pytest.raises(LogError, match="SELECT statements only"):
+        log.select("DELETE FROM rollups")
+    assert log.rollups()
