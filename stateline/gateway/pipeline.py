@@ -122,14 +122,16 @@ class Gateway:
     def handle(self, message: Message, *, message_id: str = "") -> Result:
         return self.handle_many([message], [message_id])[0]
 
-    def handle_many(self, messages: Sequence[Message],
-                    message_ids: Sequence[str] = ()) -> list[Result]:
+    def handle_many(self, messages: Sequence[Message], message_ids: Sequence[str] = (),
+                    multi_states: Sequence[bool] = ()) -> list[Result]:
         """Decide and look up each query, commit all their audit entries in one transaction
-        (group commit), and only then build the responses, in order."""
+        (group commit), and only then build the responses, in order. `multi_states` marks the
+        queries the switch sent to several states (their stamped form no longer says so)."""
         ids = list(message_ids) + [""] * (len(messages) - len(message_ids))
+        multi = list(multi_states) + [False] * (len(messages) - len(multi_states))
         on_file = self._on_file()
-        return self._commit([self._prepare(m, i, on_file)
-                             for m, i in zip(messages, ids, strict=True)])
+        return self._commit([self._prepare(m, i, on_file, fan)
+                             for m, i, fan in zip(messages, ids, multi, strict=True)])
 
     def release(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request answered after review: looked up now, audited with the reviewer.
@@ -188,9 +190,11 @@ class Gateway:
         agency, body["sender"], body["category"] = found
         return agency
 
-    def _prepare(self, query: Message, message_id: str, on_file: OnFile | Exception) -> _Pending:
+    def _prepare(self, query: Message, message_id: str, on_file: OnFile | Exception,
+                 multi_state: bool = False) -> _Pending:
         now = datetime.now(UTC)
         body = _base(query, message_id, self.state, now)
+        body["multi_state"] = body["multi_state"] or multi_state
         spec = spec_for(query.key)
         if spec is None or spec.group is None or \
                 (spec.delivered_as or query.key) not in SEARCHES:
@@ -199,7 +203,7 @@ class Gateway:
             return _Pending(query, None, note, body, Outcome.ERROR)
         agency = self._sender(query, body)
         try:
-            request, order = self._request(query, body["reason"], agency, on_file, now)
+            request, order = self._request(query, body, agency, on_file, now)
             decision = self.policy.decide(request)
         except Exception as error:  # fail closed: no decision means no disclosure
             return self._failed(query, body, error)
@@ -221,7 +225,7 @@ class Gateway:
         answer = Answer(self.state, spec.group, Outcome.DENIED, policy=policy, reason=reason)
         return _answered(query, answer, body)
 
-    def _request(self, query: Message, reason: str, agency: Agency | None,
+    def _request(self, query: Message, body: dict[str, Any], agency: Agency | None,
                  on_file: OnFile | Exception, now: datetime) -> tuple[Request, str | None]:
         court_order, attested, reference = False, False, None
         if agency is not None:
@@ -229,10 +233,8 @@ class Gateway:
                 raise on_file
             court_order, attested, reference = context_for(
                 on_file, agency, lambda: _subject(query, now.date()), now)
-        destinations = query.destinations
-        multi = len(destinations) > 1 or "NL" in destinations
-        request = Request(query.sender, query.key, reason, multi, query.value("IMQ") == "Y",
-                          court_order, attested)
+        request = Request(query.sender, query.key, body["reason"], body["multi_state"],
+                          query.value("IMQ") == "Y", court_order, attested)
         return request, reference
 
     def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any], group: str,
@@ -351,6 +353,7 @@ def _base(query: Message, message_id: str, state: str,
         "terms": [str(f) for f in query.fields], "outcome": "", "policies": [],
         "released": [], "withheld": [], "records": [], "photo_released": False,
         "policy_version": "", "court_order": None,
+        "multi_state": len(query.destinations) > 1 or "NL" in query.destinations,
     }
 
 

@@ -35,6 +35,7 @@ class _Query:
     message: Message
     message_id: str
     answer: Future[Result]
+    multi_state: bool = False
 
 
 _STOP = object()
@@ -87,17 +88,19 @@ class GatewayThread:
         if thread is not None:
             thread.join()
 
-    def submit(self, message: Message, message_id: str = "") -> Future[Result]:
+    def submit(self, message: Message, message_id: str = "",
+               multi_state: bool = False) -> Future[Result]:
         answer: Future[Result] = Future()
         with self._lock:
             if not self._open:
                 raise GatewayClosed(f"the {self.state} gateway is not running")
-            self._queue.put(_Query(message, message_id, answer))
+            self._queue.put(_Query(message, message_id, answer, multi_state))
         return answer
 
-    async def answer(self, message: Message, message_id: str = "") -> Result:
+    async def answer(self, message: Message, message_id: str = "",
+                     multi_state: bool = False) -> Result:
         """The query's result, once its audit entry is durable; the event loop stays free."""
-        return await asyncio.wrap_future(self.submit(message, message_id))
+        return await asyncio.wrap_future(self.submit(message, message_id, multi_state))
 
     def _run(self, ready: Future[Gateway]) -> None:
         try:
@@ -156,7 +159,8 @@ class GatewayThread:
             return
         try:
             results = gateway.handle_many([q.message for q in taken],
-                                          [q.message_id for q in taken])
+                                          [q.message_id for q in taken],
+                                          [q.multi_state for q in taken])
         except Exception as error:  # nothing was committed, so nothing may be answered
             for q in taken:
                 q.answer.set_exception(error)

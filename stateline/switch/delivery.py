@@ -131,4 +131,4 @@ class Courier:
         state = routed.destinations[0]
         delivered = stamped(routed, self.stores.lines.header(received, state_line(state)))
         self.stores.traffic.add([outgoing(message_id, delivered, state)])
-        return Envelope(message_id, state, delivered)
+        return Envelope(message_id, state, delivered, len(routed.destinations) > 1)

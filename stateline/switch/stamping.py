@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..datadir import DataDir
-from ..protocol import Message, OutputHeader, Stamp
+from ..protocol import MULTI_STATE, Message, OutputHeader, Stamp
 from ..protocol.model import COUNTER_LIMIT
 from .db import Store
 
@@ -63,6 +63,10 @@ def stamped(message: Message, header: OutputHeader, key: str | None = None) -> M
                    message.body, header)
 
 
-def addressed(message: Message, key: str, state: str) -> Message:
-    """The message as routed to one state, before it is stamped (as held traffic is kept)."""
-    return Message(key, message.sender, (state,), message.control, message.fields, message.body)
+def addressed(message: Message, key: str, state: str, multi_state: bool = False) -> Message:
+    """The message as routed to one state, before it is stamped (as held traffic is kept). A
+    leg of a multi-state query keeps `NL` beside its state, so the state is told it was one
+    of several (Cedar's `context.multi_state`), even after the message was held."""
+    destinations = (state, MULTI_STATE) if multi_state else (state,)
+    return Message(key, message.sender, destinations, message.control, message.fields,
+                   message.body)

@@ -191,7 +191,7 @@ class Switch:
                                    " ".join(message.destinations))])
         deliveries = []
         for state, action in actions:
-            routed = addressed(message, plan.key, state)
+            routed = addressed(message, plan.key, state, multi_state=len(plan.legs) > 1)
             if action is Action.DELIVER:
                 deliveries.append(self._spawn(courier.deliver(
                     message_id, routed, received, lambda: message_id in self._returned)))

@@ -49,6 +49,8 @@ class Shape:
     court_order: bool
     image_requested: bool
     attested: bool
+    multi_state: bool = False
+    """Sent to several states (recorded since the switch passes it on; older entries: no)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,8 @@ def seq_range(log: AuditLog, since_us: int | None, until_us: int | None) -> tupl
 
 IMAGE = '"IMQ/Y"'
 """A photo asked for, as the term appears in a body's JSON."""
-_SHAPE = ("ori", "key", "reason", "category", "outcome", "released", "withheld", "court_order")
+_SHAPE = ("ori", "key", "reason", "category", "outcome", "released", "withheld", "court_order",
+          "multi_state")
 """The body fields that make a request's shape besides its sender, read as one JSON array."""
 
 
@@ -175,11 +178,11 @@ def shapes(log: AuditLog, since_us: int | None = None, until_us: int | None = No
 def _shape(sender: Any, fields: Any, image: bool, attested: bool) -> Shape:
     values = _list(fields)
     values += [None] * (len(_SHAPE) - len(values))
-    ori, key, reason, category, outcome, released, withheld, order = values[:len(_SHAPE)]
+    ori, key, reason, category, outcome, released, withheld, order, multi = values[:len(_SHAPE)]
     known = isinstance(sender, str) and sender.startswith("{")
     return Shape(sender if known else "", _text(ori), _text(key), _text(reason),
                  _text(category), _text(outcome), _names(released), _names(withheld),
-                 order is not None, image, attested)
+                 order is not None, image, attested, multi is True or multi == 1)
 
 
 def _text(value: Any) -> str:

@@ -56,6 +56,7 @@ class RecordedSenders:
         self._reads_reason = "reason" in read
         self._reads_order = "court_order" in read
         self._reads_attestation = "attested" in read
+        self._reads_multi = "multi_state" in read
         self._placed: dict[str, tuple[int, Agency] | None] = {}
         alike = not NAMES_AGENCIES.search(source.text)
         read = reads(source.text)
@@ -90,7 +91,8 @@ class RecordedSenders:
         # Context the policy never reads is left out, so requests that differ only there
         # share one decision; the photo is kept, since it decides which elements are asked.
         return self._engines[layer].decide(Request(
-            agency.ori, shape.key, shape.reason if self._reads_reason else "", False,
+            agency.ori, shape.key, shape.reason if self._reads_reason else "",
+            shape.multi_state and self._reads_multi,
             shape.image_requested, shape.court_order and self._reads_order,
             shape.attested and self._reads_attestation))
 

@@ -55,9 +55,8 @@ SHIFTS: dict[tuple[Verdict, Verdict], Shift] = {
 EXAMPLES = 3
 """Examples kept per category, message group and change."""
 
-MULTI_STATE_NOTE = ("The audit log does not record whether a query went to several states; "
-                    "the candidate reads context.multi_state, and every request was replayed "
-                    "as a single-state query.")
+MULTI_STATE_NOTE = ("The candidate reads context.multi_state: entries logged before the "
+                    "switch passed that on were replayed as single-state queries.")
 
 
 @dataclass(slots=True)

@@ -36,6 +36,9 @@ class Envelope:
     state: str
     message: Message
     """As delivered: addressed to this state, DQG/RQG rewritten, output header stamped."""
+    multi_state: bool = False
+    """One leg of a query sent to several states (NL or a region); the stamped message no
+    longer names its destinations, so the gateway learns it here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +75,15 @@ class Transport(Protocol):
 
 def envelope_to_json(envelope: Envelope) -> bytes:
     return json.dumps({"message_id": envelope.message_id, "state": envelope.state,
-                       "message": to_json(envelope.message)}).encode()
+                       "message": to_json(envelope.message),
+                       "multi_state": envelope.multi_state}).encode()
 
 
 def envelope_from_json(data: bytes) -> Envelope:
     obj = _object(data)
     try:
-        return Envelope(str(obj["message_id"]), str(obj["state"]), from_json(obj["message"]))
+        return Envelope(str(obj["message_id"]), str(obj["state"]), from_json(obj["message"]),
+                        obj.get("multi_state") is True)
     except (KeyError, TypeError) as error:
         raise TransportError(f"not an envelope: {error}") from None
 

@@ -61,7 +61,8 @@ class InProcessTransport:
         `timeout` never cuts an answer short: an answer being audited is awaited."""
         thread = await self._thread(envelope.state)
         try:
-            result = await thread.answer(envelope.message, envelope.message_id)
+            result = await thread.answer(envelope.message, envelope.message_id,
+                                         envelope.multi_state)
         except GatewayClosed as error:
             raise StateUnavailable(str(error)) from None
         return Reply(envelope.message_id, envelope.state, result.response, result.outcome,

@@ -280,3 +280,24 @@ def test_a_region_reaches_its_states_on_the_network_once_each(nation: DataDir, k
             assert len(delivered) == 1 and delivered[0].key == "DQ"
 
     asyncio.run(scenario())
+
+
+def test_each_state_of_an_nl_query_is_told_it_was_one_of_several(nation: DataDir) -> None:
+    person = samples(nation, "WA")[0]
+    secret = token(nation, LOCAL)
+
+    async def scenario() -> None:
+        transport = InProcessTransport(nation)
+        transport.start()
+        switch = Switch(nation, transport, retry=False)
+        await switch.start()
+        try:
+            await switch.submit(f"DQ.{LOCAL}.NL.TXT\nOLN/{person.oln}", secret)
+            await switch.submit(f"DQ.{LOCAL}.WA.TXT\nOLN/{person.oln}", secret)
+        finally:
+            await switch.close()
+
+    asyncio.run(scenario())
+    with open_state_log(nation, "WA") as log:
+        last = [log.entry(seq).body for seq in range(log.size - 2, log.size)]
+    assert [(b["key"], b["multi_state"]) for b in last] == [("DQ", True), ("DQ", False)]
