@@ -99,6 +99,31 @@ def test_the_client_reads_the_same_answers_the_switch_gives(served: Served) -> N
     assert not rejected.accepted and rejected.responses[0].key == "ER"
 
 
+def test_stateline_send_goes_through_the_running_server(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stateline.commands import send
+
+    def no_embedded_network(*_: object, **__: object) -> None:
+        raise AssertionError("send ran its own network beside a running server")
+
+    monkeypatch.setattr(send, "embedded", no_embedded_network)
+    person = sample(served.data, "WA")
+    folder = str(served.data.root)
+    sent = runner.invoke(app, ["send", "--data", folder, "--from", SENDER, "--json",
+                               f"DQ.{SENDER}.WA.TXT\nOLN/{person.oln}"])
+    assert sent.exit_code == 0, sent.output
+    answer = json.loads(sent.stdout)
+    assert [(r["key"], r["state"]) for r in answer["responses"]] == [("DR", "WA")]
+    shown = runner.invoke(app, ["messages", "show", answer["message_id"], "--data", folder,
+                                "--from", SENDER, "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["message_id"] == answer["message_id"]
+    unreachable = runner.invoke(app, ["send", "--data", folder, "--from", SENDER,
+                                      "--url", "http://127.0.0.1:9",
+                                      f"DQ.{SENDER}.WA.TXT\nOLN/{person.oln}"])
+    assert unreachable.exit_code == 1 and "cannot reach the server" in unreachable.stderr
+
+
 def test_a_second_server_on_the_same_folder_is_refused(served: Served) -> None:
     result = runner.invoke(app, ["serve", "--data", str(served.data.root), "--port", "0"])
     assert result.exit_code == 1

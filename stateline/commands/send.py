@@ -17,6 +17,7 @@ import typer
 from ..datadir import DataDir
 from ..switch.credentials import token_for
 from ..switch.views import Submission
+from ..web import client as server
 from . import options
 from .switching import answering, embedded, show
 
@@ -30,6 +31,18 @@ TOKEN = typer.Option(None, "--token", envvar="STATELINE_TOKEN",
                      help="The agency's token (default: its token in DIR/credentials.json).")
 WAIT = typer.Option(None, "--wait", min=0.0,
                     help="Seconds to wait for answers (default: switch.toml's wait_seconds).")
+URL = typer.Option(None, "--url", envvar="STATELINE_URL",
+                   help="A running `stateline serve` (default: the one DIR/serve.json records, "
+                        "if it answers; otherwise the network runs embedded here).")
+
+
+def _server(folder: DataDir, url: str | None) -> str | None:
+    """Where a running network answers, if one does: sending through it keeps one switch and
+    one writer per state's log."""
+    if url:
+        return url
+    found = server.running(folder)
+    return found.url if found else None
 
 
 def run(
@@ -38,9 +51,11 @@ def run(
     sender: str = FROM,
     token: str | None = TOKEN,
     wait: float | None = WAIT,
+    url: str | None = URL,
     as_json: bool = options.JSON,
 ) -> None:
-    """Send one message through the embedded network and print what comes back."""
+    """Send one message through the network (a running `stateline serve`, else one run
+    here) and print what comes back."""
     folder = DataDir.resolve(data)
     raw = sys.stdin.read() if message == "-" else message
     form: Literal["text", "json"] = "json" if raw.lstrip().startswith("{") else "text"
@@ -51,7 +66,9 @@ def run(
             async with embedded(folder) as (switch, _):
                 return await switch.submit(raw, secret, form=form, wait=wait)
 
-        submission = asyncio.run(sending())
+        address = _server(folder, url)
+        submission = (server.Client(address, secret).send(raw, form=form, wait=wait)
+                      if address else asyncio.run(sending()))
     show(submission, as_json)
     if not submission.accepted:
         raise typer.Exit(1)
@@ -63,6 +80,7 @@ def show_command(
     data: str = options.DATA,
     sender: str = FROM,
     token: str | None = TOKEN,
+    url: str | None = URL,
     as_json: bool = options.JSON,
 ) -> None:
     """A message's answers so far, late ones included (reviewed requests, held traffic
@@ -76,5 +94,7 @@ def show_command(
                 await transport.collect_late()
                 return switch.submission(message_id.strip(), secret)
 
-        submission = asyncio.run(reading())
+        address = _server(folder, url)
+        submission = (server.Client(address, secret).submission(message_id.strip())
+                      if address else asyncio.run(reading()))
     show(submission, as_json)
