@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import typer
-import uvicorn
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -28,9 +27,10 @@ from ..sim.traffic import traffic
 from ..switch import Switch
 from ..switch.credentials import read_tokens
 from ..transport.inprocess import InProcessTransport
-from ..web import create_dashboard_app, roster
+from ..web import client, roster
 from ..web.accounts import AccountError, Accounts, Role, UnknownAccount
 from . import options
+from . import serve as serving
 from .demo_tables import (
     accounts_table,
     categories_table,
@@ -69,6 +69,10 @@ def run(
     """Build (or reuse) an eight-state nation, run realistic traffic through the switch, print
     what each state answered, then serve the dashboard."""
     folder = DataDir.resolve(data)
+    other = client.running(folder)
+    if other is not None:
+        options.fail(f"{folder.root} is being served at {other.url} (pid {other.pid}): stop "
+                     "that first, or give the demo another --data folder", "already-serving")
     with _phase("Nation ready"):
         _prepare(folder, residents, rebuild)
     policies = {code: scenario.policy_in_force(folder, code) for code in scenario.CODES}
@@ -86,8 +90,8 @@ def run(
         made = _accounts(folder)
     console.print(accounts_table(made, url))
     if serve:
-        console.print(f"Dashboard at {url} (Ctrl-C stops it). Data folder: {folder.root}")
-        uvicorn.run(create_dashboard_app(folder), host=HOST, port=port, log_level="warning")
+        console.print("Sign in to the dashboard with one of these accounts; Ctrl-C stops it.")
+        serving.run(str(folder.root), host=HOST, port=port, dashboard=True)
     else:
         console.print(f"Serve the dashboard later: stateline demo --data {folder.root} "
                       "(or stateline serve)")
@@ -111,7 +115,7 @@ def _prepare(folder: DataDir, residents: int, rebuild: bool) -> None:
         progress.update(task, advance=added, description=f"Building {what}")
 
     try:
-        with progress:
+        with progress if console.is_terminal else nullcontext():
             prepared = scenario.prepare(folder, residents, rebuild=rebuild, progress=tell)
     except NationError as error:
         options.fail(str(error), "nation-error")
@@ -133,13 +137,8 @@ async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
     queries = traffic(scenario.setting(folder), scenario.SEED, rate)
     start = seconds * 0.4
     outage = Outage(scenario.OUT_OF_SERVICE, start, start + min(5.0, max(1.0, seconds * 0.15)))
-    transport = InProcessTransport(folder, scenario.CODES)
-    with _phase("Gateways open"), console.status(f"Opening {len(scenario.CODES)} gateways"):
-        await asyncio.to_thread(transport.start)
-    switch = Switch(folder, transport)
-    await switch.start()
     progress = Progress(TextColumn("Traffic"), BarColumn(), TextColumn(
-        "{task.completed:.0f}/{task.total:.0f} s · {task.fields[rate]:,.0f} messages/s"),
+        "{task.completed:.1f}/{task.total:.0f} s · {task.fields[rate]:,.0f} messages/s"),
         console=console)
     task: TaskID = progress.add_task("traffic", total=seconds, rate=0.0)
     line = Text("")
@@ -150,7 +149,12 @@ async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
         line.truncate(0)
         line.append_text(progress_line(tally))
 
-    try:
+    transport = InProcessTransport(folder, scenario.CODES)
+    switch = Switch(folder, transport)
+    try:  # closing the switch stops every gateway thread, which would keep the process alive
+        with _phase("Gateways open"), console.status(f"Opening {len(scenario.CODES)} gateways"):
+            await asyncio.to_thread(transport.start)
+        await switch.start()
         with Live(Group(progress, line), console=console, refresh_per_second=8) as live:
             tally = await drive(switch, read_tokens(folder), queries, seconds, outage=outage,
                                 tick=tick, told=live.console.print)

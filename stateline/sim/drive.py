@@ -9,6 +9,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..switch import Service, Switch
 from ..switch.views import Submission
@@ -112,9 +113,12 @@ async def drive(switch: Switch, tokens: dict[str, str], queries: Iterable[Query]
         tally.delivered_late = (await blip if blip is not None else 0) + \
             await switch.deliver_held()
     finally:
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
+        running: list[asyncio.Task[Any]] = [t for t in (ticker, blip) if t is not None]
+        for task in running:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if tick is not None:
             tick(tally, loop.time() - start)
     return tally
@@ -126,10 +130,12 @@ async def _blip(switch: Switch, outage: Outage, start: float,
     await asyncio.sleep(max(0.0, start + outage.start - loop.time()))
     await switch.set_status(outage.state, Service.OUT, "demo", "demo: a short outage",
                             deliver=False)
-    say(f"{outage.state} is out of service: its traffic is held by the switch (.02.)")
-    await asyncio.sleep(max(0.0, start + outage.end - loop.time()))
-    await switch.set_status(outage.state, Service.IN, "demo", "demo: back from the outage",
-                            deliver=False)
+    try:  # an interrupted run must not leave the state out of service in switch.db
+        say(f"{outage.state} is out of service: its traffic is held by the switch (.02.)")
+        await asyncio.sleep(max(0.0, start + outage.end - loop.time()))
+    finally:
+        await switch.set_status(outage.state, Service.IN, "demo", "demo: back from the outage",
+                                deliver=False)
     delivered = await switch.deliver_held(outage.state)
     say(f"{outage.state} is back in service: {delivered:,} held messages delivered in order")
     return delivered
