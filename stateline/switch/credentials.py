@@ -99,8 +99,11 @@ def _now() -> str:
 class CredentialBook(Store):
     """Issue, list, revoke and check credentials; log refused attempts."""
 
-    def __init__(self, data: DataDir) -> None:
-        super().__init__(data.switch_db, SCHEMA, full=True)
+    def __init__(self, data: DataDir, *, share: Store | None = None,
+                 before: Store | None = None) -> None:
+        super().__init__(data.switch_db, SCHEMA, full=True, share=share, before=before)
+        self._known: dict[bytes, Credential] = {}
+        self._known_at: tuple[int, int] = (-1, -1)
 
     def issue(self, ori: str, who: str, note: str = "") -> tuple[str, Credential]:
         """A new token for the ORI and its record; the caller shows the token once."""
@@ -148,12 +151,24 @@ class CredentialBook(Store):
 
     def check(self, token: str) -> Credential | None:
         """The credential in force for a token, or None. The lookup is by digest, so the
-        comparison leaks nothing about how much of a token was right."""
+        comparison leaks nothing about how much of a token was right. Tokens in force are
+        remembered until anyone writes to the database (a revocation from another process
+        included), so a revocation takes effect on the next message."""
+        key = digest(token)
         with self.lock:
+            version = self.version()
+            if version != self._known_at:
+                self._known.clear()
+                self._known_at = version
+            known = self._known.get(key)
+            if known is not None:
+                return known
             row = self.db.execute("SELECT id, ori, created, who, note, revoked FROM credential"
-                                  " WHERE digest = ? AND revoked IS NULL",
-                                  (digest(token),)).fetchone()
-        return _credential(row) if row else None
+                                  " WHERE digest = ? AND revoked IS NULL", (key,)).fetchone()
+            if row is None:
+                return None
+            known = self._known[key] = _credential(row)
+        return known
 
     def refuse(self, reason: str, credential: Credential | None = None,
                claimed_ori: str | None = None) -> None:

@@ -87,7 +87,8 @@ class Courier:
         stores.submissions.respond(reply.message_id, sent, outcome)
 
     async def late_reply(self, reply: Reply) -> None:
-        """A reviewed answer, long after the first: it goes to whoever asked, once."""
+        """A reviewed answer, long after the first: it goes to whoever asked, once, and is
+        committed before this returns (the carrier then marks it delivered)."""
         if reply.reference and self.stores.submissions.has_late(
                 reply.message_id, reply.state, reply.reference, reply.outcome.value):
             return
@@ -95,6 +96,7 @@ class Courier:
         if not requester and self.stores.submissions.known(reply.message_id):
             requester = self.stores.submissions.header(reply.message_id).sender
         self.answered(reply, requester or SWITCH_ORI, late=True)
+        await self.stores.committed()
 
     def status_message(self, message_id: str, sender: str, state: str, action: Action,
                        received: Stamp, key: str, *, late: bool = False) -> None:

@@ -76,8 +76,11 @@ class HoldStore(Protocol):
 class SqliteHolds:
     """Held traffic in DIR/switch.db, every change synced to disk before it returns."""
 
-    def __init__(self, data: DataDir) -> None:
-        self._store = Store(data.switch_db, SCHEMA, full=True)
+    def __init__(self, data: DataDir, *, share: Store | None = None,
+                 before: Store | None = None) -> None:
+        self._store = Store(data.switch_db, SCHEMA, full=True, share=share, before=before)
+        self._counts: dict[str, int] = {}
+        self._counts_at: tuple[int, int] = (-1, -1)
 
     async def put(self, message_id: str, state: str, message: Message,
                   received: Stamp) -> HeldMessage:
@@ -102,10 +105,15 @@ class SqliteHolds:
                 for id_, message_id, code, text, at, counter, when in rows]
 
     async def counts(self) -> dict[str, int]:
+        """Read again only after anyone, here or in another process, wrote to the database:
+        the switch asks before every delivery."""
         with self._store.lock:
-            rows = self._store.db.execute(
-                "SELECT state, count(*) FROM hold GROUP BY state").fetchall()
-        return dict(rows)
+            version = self._store.version()
+            if version != self._counts_at:
+                self._counts = dict(self._store.db.execute(
+                    "SELECT state, count(*) FROM hold GROUP BY state").fetchall())
+                self._counts_at = version
+            return dict(self._counts)
 
     async def delivered(self, held: HeldMessage) -> None:
         with self._store.transaction() as db:

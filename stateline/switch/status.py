@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from ..datadir import DataDir
 from ..protocol import STATES
@@ -50,15 +51,24 @@ class StatusChange:
 class StatusBoard(Store):
     """Service status per state in DIR/switch.db; a state never set is in service."""
 
-    def __init__(self, data: DataDir) -> None:
-        super().__init__(data.switch_db, SCHEMA, full=True)
+    def __init__(self, data: DataDir, *, share: Store | None = None,
+                 before: Store | None = None) -> None:
+        super().__init__(data.switch_db, SCHEMA, full=True, share=share, before=before)
+        self._current: Mapping[str, Service] = {}
+        self._current_at: tuple[int, int] = (-1, -1)
 
     def current(self) -> Mapping[str, Service]:
-        """Every state not in service, with its status."""
+        """Every state not in service, with its status (read again only after anyone, here
+        or in another process, has written to the database)."""
         with self.lock:
+            version = self.version()
+            if version == self._current_at:
+                return self._current
             rows = self.db.execute("SELECT state, status FROM service").fetchall()
-        return {state: Service(status) for state, status in rows
-                if status != Service.IN.value}
+            self._current = MappingProxyType({state: Service(status) for state, status in rows
+                                              if status != Service.IN.value})
+            self._current_at = version
+        return self._current
 
     def get(self, state: str) -> Service:
         return self.current().get(state, Service.IN)

@@ -125,10 +125,14 @@ class Switch:
         except Impersonation as refused:
             stores.credentials.refuse(refused.detail[0], credential, claimed_ori(raw))
             log.warning("credential %s (%s): %s", credential.id, credential.ori, refused.detail[0])
-            return self._reject(message_id, credential, raw, refused, received)
+            rejected = self._reject(message_id, credential, raw, refused, received)
         except Reject as reject:
-            return self._reject(message_id, credential, raw, reject, received)
-        return await self._accept(message_id, credential, raw, message, plan, received, wait)
+            rejected = self._reject(message_id, credential, raw, reject, received)
+        else:
+            return await self._accept(message_id, credential, raw, message, plan, received,
+                                      wait)
+        await stores.committed()
+        return rejected
 
     def submission(self, message_id: str, token: str | None = None) -> Submission:
         """The message's answers so far, late ones included. With a token, only the sender's
@@ -205,6 +209,7 @@ class Switch:
         self._returning(message_id, deliveries)
         if plan.fan_out:
             courier.summarize(message_id, message, received)
+        await stores.committed()
         return stores.submissions.view(message_id)
 
     def _returning(self, message_id: str, deliveries: list[asyncio.Task[None]]) -> None:
