@@ -87,7 +87,7 @@ class Store:
         without a running loop, else with the rest of this turn's writes."""
         if self._before is not None:
             self._before.commit()
-        loop = _running_loop()
+        loop = running_loop()
         with self.lock:
             group = self._shared
             group.writes += 1
@@ -158,7 +158,7 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
+def running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:

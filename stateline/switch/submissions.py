@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS response (
 CREATE INDEX IF NOT EXISTS response_message ON response (message_id, id);
 """
 
+RECENT = 10_000
+"""How many headers of submissions opened here are kept in memory."""
+
 OWING = frozenset({WAITING, HELD_FOR_DELIVERY, "held"})
 """Leg statuses whose state still owes the sender an answer."""
 
@@ -86,8 +89,12 @@ class Header:
 class SubmissionStore(Store):
     def __init__(self, data: DataDir) -> None:
         super().__init__(data.switch_db, SCHEMA)
+        self._headers: dict[str, Header] = {}
+        """Headers of the submissions opened here lately: they never change once written."""
 
     def open(self, header: Header, legs: Sequence[tuple[str, str]]) -> None:
+        if len(self._headers) >= RECENT:
+            self._headers.clear()
         with self.transaction() as db:
             db.execute("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (header.message_id, _now(), header.sender, header.credential,
@@ -95,6 +102,7 @@ class SubmissionStore(Store):
             db.executemany("INSERT INTO leg VALUES (?, ?, ?, ?)",
                            [(header.message_id, n, state, status)
                             for n, (state, status) in enumerate(legs)])
+        self._headers[header.message_id] = header
 
     def respond(self, message_id: str, sent: Sent, leg_status: str | None = None) -> None:
         """Keep a message sent back, and the state's new leg status, in one transaction."""
@@ -110,6 +118,8 @@ class SubmissionStore(Store):
                            (leg_status, message_id, sent.state))
 
     def known(self, message_id: str) -> bool:
+        if message_id in self._headers:
+            return True
         with self.lock:
             row = self.db.execute("SELECT 1 FROM submission WHERE message_id = ?",
                                   (message_id,)).fetchone()
@@ -126,6 +136,9 @@ class SubmissionStore(Store):
         return row is not None
 
     def header(self, message_id: str) -> Header:
+        known = self._headers.get(message_id)
+        if known is not None:
+            return known
         with self.lock:
             row = self.db.execute("SELECT message_id, sender, credential, key, accepted, fan_out,"
                                   " wait FROM submission WHERE message_id = ?",

@@ -1,16 +1,25 @@
 """The switch's traffic log in DIR/traffic.db: every message that enters (from an agency) or
 leaves (to a state, or back to an agency), kept one rolling year and searchable by key,
-sender, destination, time range and text, as Nlets' RAND log is (nlets-protocol.md §7)."""
+sender, destination, time range and text, as Nlets' RAND log is (nlets-protocol.md §7).
+
+Rows logged from a running event loop wait in memory for the loop's next turn, then a writer
+thread of the log's own writes them in one transaction, off the loop (a search first writes
+whatever waits, so it sees every row logged before it). A crash may lose the rows not yet
+written: those of the last turn or two, a few milliseconds of traffic at most. The log is the
+network's account of what passed, not a promise to a sender: held traffic and answers are
+kept in DIR/switch.db before the sender is told."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..datadir import DataDir
 from ..protocol import Message, format_text
-from .db import Store
+from .db import Store, running_loop
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS traffic (
@@ -81,17 +90,66 @@ _FILTERS = {
 class TrafficLog(Store):
     def __init__(self, data: DataDir) -> None:
         super().__init__(data.traffic_db, SCHEMA)
+        self._rows: list[tuple[str, str, str, str, str, str, str]] = []
+        self._taking = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: list[Future[None]] = []
 
     def add(self, entries: Sequence[Entry]) -> None:
-        """Log entries in one transaction."""
+        """Log entries together: now without a running loop, else on the loop's next turn."""
         rows = [(_stamp(e.time), e.direction, e.message_id, e.key, e.sender, e.destination,
                  e.text) for e in entries]
-        with self.transaction() as db:
-            db.executemany("INSERT INTO traffic (time, direction, message_id, key, sender,"
-                           " destination, text) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        loop = running_loop()
+        with self._taking:
+            first = not self._rows
+            self._rows += rows
+        if loop is None:
+            self.flush()
+        elif first:
+            loop.call_soon(self._hand_off)
+
+    def flush(self) -> None:
+        """Write every entry logged so far before this returns."""
+        with self._taking:
+            writing, self._writing = self._writing, []
+        wait(writing)
+        self._write(self._take())
+
+    def close(self) -> None:
+        self.flush()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
+        super().close()
+
+    def _take(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        with self._taking:
+            rows, self._rows = self._rows, []
+        return rows
+
+    def _hand_off(self) -> None:
+        """Give this turn's entries to the writer thread, off the event loop."""
+        rows = self._take()
+        if not rows:
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="traffic-log")
+        with self._taking:
+            self._writing = [f for f in self._writing if not f.done()]
+            self._writing.append(self._writer.submit(self._write, rows))
+
+    def _write(self, rows: list[tuple[str, str, str, str, str, str, str]]) -> None:
+        with self.lock:
+            if not rows or self._shared.closed:
+                return
+            with self.transaction() as db:
+                db.executemany("INSERT INTO traffic (time, direction, message_id, key, sender,"
+                               " destination, text) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.commit()
 
     def search(self, search: Search) -> list[Entry]:
         """Matching entries, newest first."""
+        self.flush()
         wanted = _values(search)
         where = " AND ".join(_FILTERS[name] for name in wanted) or "1"
         args: list[object] = []
@@ -108,6 +166,7 @@ class TrafficLog(Store):
     def purge(self, retention_days: int, now: datetime | None = None) -> int:
         """Drop entries older than the retention; how many were dropped."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+        self.flush()
         with self.transaction() as db:
             return db.execute("DELETE FROM traffic WHERE time < ?", (_stamp(cutoff),)).rowcount
 
