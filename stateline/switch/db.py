@@ -135,22 +135,35 @@ class Store:
 
     def version(self) -> tuple[int, int]:
         """Changes when anyone (this connection or another) has written since: for caches
-        of rows that another process may change (a revoked credential)."""
+        of rows that another process may change (a revoked credential). Asked once per turn
+        of the event loop: a change made elsewhere counts from the next turn."""
         with self.lock:
-            seen: int = self.db.execute("PRAGMA data_version").fetchone()[0]
-            return seen, self._shared.writes
+            group = self._shared
+            if group.seen is None:
+                group.seen = self.db.execute("PRAGMA data_version").fetchone()[0]
+                loop = running_loop()
+                if loop is None:
+                    seen, group.seen = group.seen, None
+                    return seen, group.writes
+                loop.call_soon(group.forget)
+            return group.seen, group.writes
 
 
 class _Group:
     """What the stores on one connection share: the open transaction's bookkeeping."""
 
-    __slots__ = ("closed", "scheduled", "waiting", "writes")
+    __slots__ = ("closed", "scheduled", "seen", "waiting", "writes")
 
     def __init__(self) -> None:
         self.closed = False
         self.scheduled = False
         self.waiting: list[asyncio.Future[None]] = []
         self.writes = 0
+        self.seen: int | None = None
+        """The connection's data_version, as read this turn of the loop."""
+
+    def forget(self) -> None:
+        self.seen = None
 
 
 def _settle(future: asyncio.Future[None]) -> None:
