@@ -96,7 +96,7 @@ def test_dashboard_accounts_are_made_and_their_passwords_printed(
     accounts = {a.name: a for a in Accounts(DataDir(folder)).all()}
     for name in ("coordinator", "ny-reviewer", "auditor", "viewer"):
         assert name in accounts
-        found = re.search(rf"^ *{name} +\w+ +\w+ +(\S+)", output, re.MULTILINE)
+        found = re.search(rf"^ *{name} +\w+ +\w+ +([\w-]{{20}}) *$", output, re.MULTILINE)
         assert found is not None
         assert Accounts(DataDir(folder)).check(name, found.group(1)) is not None
     assert accounts["ny-reviewer"].state == "NY"
@@ -105,7 +105,7 @@ def test_dashboard_accounts_are_made_and_their_passwords_printed(
 def test_running_again_reuses_the_nation_and_resets_the_passwords(
         first: tuple[Path, str]) -> None:
     folder, output = first
-    old = re.search(r"^ *coordinator +\w+ +\w+ +(\S+)", output, re.MULTILINE)
+    old = re.search(r"^ *coordinator +\w+ +\w+ +([\w-]{20}) *$", output, re.MULTILINE)
     assert old is not None
     again = runner.invoke(app, ["demo", "--data", str(folder), *ARGS])
     assert again.exit_code == 0, again.output

@@ -84,7 +84,7 @@ def run(
              for code, after in snapshot(folder, scenario.CODES).items()]
     console.print(states_table(found, policies))
     console.print(categories_table(found))
-    _told(tally)
+    _told(tally, sum(summary.held for summary in found))
     url = f"http://{HOST}:{port}"
     with _phase("Accounts ready"):
         made = _accounts(folder)
@@ -93,8 +93,8 @@ def run(
         console.print("Sign in to the dashboard with one of these accounts; Ctrl-C stops it.")
         serving.run(str(folder.root), host=HOST, port=port, dashboard=True)
     else:
-        console.print(f"Serve the dashboard later: stateline demo --data {folder.root} "
-                      "(or stateline serve)")
+        console.print(f"Serve the network and the dashboard later: stateline serve --data "
+                      f"{folder.root}")
 
 
 @contextmanager
@@ -165,14 +165,15 @@ async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
     return tally
 
 
-def _told(tally: Tally) -> None:
+def _told(tally: Tally, held: int) -> None:
     malformed = tally.streams.get("malformed", 0)
     console.print(
         f"The switch carried {tally.sent:,} messages; {malformed:,} were malformed on purpose "
         f"and rejected with a reason; {tally.delivered_late:,} were held while "
         f"{scenario.OUT_OF_SERVICE} was out of service and delivered when it returned.")
-    console.print("New York holds HSI queries for review (the dashboard's review queue) and owes "
-                  "a notice to each person an immigration agency asked about.")
+    console.print(f"{held:,} HSI queries wait in New York's review queue, and New York owes a "
+                  "notice to each person an immigration agency asked about: both are in the "
+                  "dashboard, for a coordinator or reviewer to work.")
 
 
 def _accounts(folder: DataDir) -> list[tuple[str, str, str, str]]:

@@ -67,8 +67,10 @@ def categories_table(found: Sequence[StateSummary]) -> Table:
     """Rows: who asked (statistics category); columns: states; cells: requests/disclosures."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0,
                   title="Requests/disclosures by who asked", title_justify="left",
-                  caption="A disclosure is an answer with records (some elements may be "
-                          "withheld); red: nothing disclosed.", caption_justify="left")
+                  caption="A disclosure is an answer with records, some elements perhaps "
+                          "withheld; the other requests were denied, held or found no record "
+                          "(a query to every state finds its person in one). Red: nothing "
+                          "disclosed.", caption_justify="left")
     table.add_column("asked by", no_wrap=True)
     for s in found:
         table.add_column(s.state, justify="right", no_wrap=True)
