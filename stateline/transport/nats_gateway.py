@@ -168,7 +168,8 @@ class NatsGateway:
 
     async def _answered(self, envelope: Envelope) -> bytes:
         try:
-            result = await self.worker.answer(envelope.message, envelope.message_id)
+            result = await self.worker.answer(envelope.message, envelope.message_id,
+                                              envelope.multi_state)
         except GatewayClosed:
             raise _Refused(UNAVAILABLE) from None
         except Exception as error:  # nothing was committed, so nothing is released

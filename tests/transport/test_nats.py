@@ -16,7 +16,7 @@ from stateline.gateway.outbox import Outbox
 from stateline.gateway.worker import GatewayThread
 from stateline.protocol import Field, Message, Stamp
 from stateline.sim.nation import build_nation
-from stateline.transport.base import Reply, StateUnavailable, envelope_to_json
+from stateline.transport.base import Envelope, Reply, StateUnavailable, envelope_to_json
 from stateline.transport.jetstream_holds import JetStreamHolds
 from stateline.transport.nats import ERROR_HEADER, MSG_ID, Names, NatsTransport, connect
 from stateline.transport.nats_gateway import NatsGateway, late_id
@@ -94,6 +94,26 @@ def test_a_gateway_answers_and_a_state_without_one_is_unavailable_at_once(
 
     asyncio.run(scenario())
     assert audited(nation, "WA", "N1") == 1 and audited(nation, "WA", "N3") == 0
+
+
+def test_a_leg_of_a_multi_state_query_reaches_the_gateway_as_one(nation: DataDir,
+                                                                 names: Names) -> None:
+    async def scenario() -> None:
+        transport = await NatsTransport.connect(nats_url(), names)
+        try:
+            async with Served(nation, "WA", names):
+                for message_id, multi in (("N10", True), ("N11", False)):
+                    sent = envelope(nation, "WA", message_id)
+                    await transport.deliver(Envelope(sent.message_id, sent.state, sent.message,
+                                                     multi), 5)
+        finally:
+            await transport.close()
+
+    asyncio.run(scenario())
+    with open_state_log(nation, "WA") as log:
+        bodies = [log.entry(seq).body for seq in range(log.size)]
+    assert [(b["message_id"], b["multi_state"]) for b in bodies
+            if b.get("message_id") in ("N10", "N11")] == [("N10", True), ("N11", False)]
 
 
 def test_a_gateway_refuses_what_is_not_an_envelope_for_its_state_or_has_no_reply_subject(
