@@ -7,7 +7,7 @@ from pathlib import Path
 
 from stateline.datadir import DataDir
 from stateline.protocol import Field, Message, format_text
-from stateline.switch.stamping import Lines, addressed, stamped
+from stateline.switch.stamping import BLOCK, Lines, addressed, stamped
 
 
 def test_each_line_counts_its_own_traffic_each_way(tmp_path: Path) -> None:
@@ -40,3 +40,17 @@ def test_a_delivered_message_has_its_header_and_no_destinations(tmp_path: Path) 
     assert text[0] == "DQ.ORPPD0000.*CASE1"
     assert text[2].endswith(" 00001 WANLETS00") and text[3:] == ["TXT",
                                                                   "NAM/DOE,JANE.DOB/19800101"]
+
+
+def test_a_counter_never_repeats_after_a_crash_and_goes_on_after_a_clean_close(
+        tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    crashed = Lines(data)
+    assert [crashed.received("ORPPD0000").counter for _ in range(3)] == [1, 2, 3]
+    # no close: as if the process died; the reserved block is skipped, never reused
+    with Lines(data) as lines:
+        assert lines.received("ORPPD0000").counter == BLOCK + 1
+        lines.received("ORPPD0000")
+    with Lines(data) as lines:
+        assert lines.received("ORPPD0000").counter == BLOCK + 3
+    crashed.db.close()
