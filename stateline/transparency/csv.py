@@ -1,0 +1,40 @@
+"""A report as one CSV file in long form, a row per published count: easy to load into a
+spreadsheet or a data frame, with the same marks as the JSON for counts not shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .model import PublicReport
+
+HEADER = ("table", "measure", "row_dimension", "row", "column_dimension", "column", "value")
+TOTAL = "total"
+
+
+def render(report: PublicReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    a = report.as_of
+    for name, value in (("state", report.state), ("period", report.period.label),
+                        ("first", report.period.first.isoformat()),
+                        ("last", report.period.last.isoformat()), ("as_of_size", a.size),
+                        ("as_of_root", a.root), ("as_of_time", a.time),
+                        ("threshold", report.threshold)):
+        writer.writerow(("about", "", "", name, "", "", value))
+    for t in report.tables:
+        rows = (*t.rows, TOTAL)
+        grid = [*t.cells, t.column_totals]
+        totals = (*t.row_totals, t.total)
+        for row, values, total in zip(rows, grid, totals, strict=True):
+            for column, value in zip((*t.columns, TOTAL), (*values, total), strict=True):
+                writer.writerow((t.id, t.measure, t.row_dimension, row, t.column_dimension,
+                                 column, value))
+    for change in report.policy_changes:
+        for label, notes in (("added", change.added), ("removed", change.removed),
+                             ("changed", change.changed)):
+            for note in notes:
+                writer.writerow(("policy-changes", "", "time", change.time, label, note.id,
+                                 note.reason))
+    return out.getvalue()

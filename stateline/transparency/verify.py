@@ -1,0 +1,134 @@
+"""Check a published report against the audit log it names: the signed head is genuine and in
+the log, the log verifies, and the report recomputed from the entries below that head (not from
+the rollups) is the same, cell for cell and mark for mark."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..audit import AuditLog, NoteError, SignedTreeHead, VerifyReport, open_state_log
+from ..audit.checkpoint import format_time, parse, verifier_key
+from ..audit.checkpoint import verify as signature_ok
+from ..datadir import DataDir
+from ..policy.store import checked_state
+from . import snapshot
+from .model import PublicReport, as_json
+from .report import assemble
+
+SHOWN = 20
+"""Differences listed at most; the count says how many there are."""
+
+
+class VerifyError(Exception):
+    """A report that cannot be checked against this log: its head is not the state's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    report: PublicReport
+    log: VerifyReport
+    differences: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def verify(data: DataDir, report: PublicReport) -> Verdict:
+    code = checked_state(data, report.state)
+    key = snapshot.public_key(data, code)
+    a = report.as_of
+    try:
+        signed = parse(a.checkpoint)
+    except NoteError as error:
+        raise VerifyError(f"as_of.checkpoint: {error}") from None
+    h = signed.head
+    if not signature_ok(signed, key):
+        raise VerifyError(f"the report's signed head does not verify with {code}'s key")
+    if (h.origin, h.size, h.root.hex(), format_time(h.time_us)) != (a.origin, a.size, a.root,
+                                                                      a.time):
+        raise VerifyError("as_of's origin, size, root or time differ from its checkpoint")
+    if a.verifier_key != verifier_key(h.origin, key):
+        raise VerifyError(f"as_of.verifier_key is not {code}'s key")
+    with snapshot.opened(data, code) as db:
+        with open_state_log(data, code) as log:
+            checked = _log_checked(log, key, signed)
+        rollups = snapshot.recount(db, h.size, report.period)
+        changes = snapshot.policy_changes(db, h.size)
+    again = assemble(code, report.period, signed, key, report.threshold, rollups, changes)
+    return Verdict(report, checked, tuple(differences(_data(report), _data(again))))
+
+
+def _data(report: PublicReport) -> dict[str, Any]:
+    """The report as JSON without its explanatory prose, which a later version may reword."""
+    document = as_json(report)
+    del document["definitions"], document["disclosure_control"]["method"]
+    return document
+
+
+def _log_checked(log: AuditLog, key: Ed25519PublicKey, signed: SignedTreeHead) -> VerifyReport:
+    """The head is one the log signed, and the whole log still verifies."""
+    if signed not in log.heads():
+        raise VerifyError(f"{log.origin}'s log holds no signed head of size {signed.head.size} "
+                          "with this root, time and signature")
+    checked = log.verify(key)
+    if checked.finding is not None:
+        raise VerifyError(f"{log.origin}'s audit log does not verify: {checked.finding}")
+    return checked
+
+
+def differences(published: Any, recomputed: Any) -> Iterator[str]:
+    """Where the two JSON documents differ, named by table, row and column where there are
+    some."""
+    yield from _walk(published, recomputed, "")
+
+
+def _walk(mine: Any, theirs: Any, path: str) -> Iterator[str]:
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        if "cells" in mine and "rows" in mine:
+            yield from _table(mine, theirs, path)
+            return
+        for name in sorted(mine.keys() | theirs.keys()):
+            yield from _walk(mine.get(name), theirs.get(name), f"{path}.{name}".lstrip("."))
+    elif isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+        for n, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+            label = a.get("id") if isinstance(a, dict) and "id" in a else n
+            yield from _walk(a, b, f"{path}[{label}]")
+    elif mine != theirs:
+        yield f"{path}: the report has {_short(mine)}, the log gives {_short(theirs)}"
+
+
+def _table(mine: dict[str, Any], theirs: dict[str, Any], path: str) -> Iterator[str]:
+    shape = ("rows", "columns", "id", "title", "measure")
+    if any(mine.get(n) != theirs.get(n) for n in shape):
+        for name in shape:
+            yield from _walk(mine.get(name), theirs.get(name), f"{path}.{name}")
+        return
+    rows, columns = mine["rows"]["labels"], mine["columns"]["labels"]
+    for r, row in enumerate(rows):
+        for c, column in enumerate(columns):
+            yield from _walk(_at(mine["cells"], r, c), _at(theirs["cells"], r, c),
+                             f"{path}[{row}][{column}]")
+        yield from _walk(_at(mine["row_totals"], r), _at(theirs["row_totals"], r),
+                         f"{path}[{row}][total]")
+    for c, column in enumerate(columns):
+        yield from _walk(_at(mine["column_totals"], c), _at(theirs["column_totals"], c),
+                         f"{path}[total][{column}]")
+    yield from _walk(mine.get("total"), theirs.get("total"), f"{path}[total][total]")
+
+
+def _at(values: Any, *index: int) -> Any:
+    for i in index:
+        if not isinstance(values, list) or i >= len(values):
+            return None
+        values = values[i]
+    return values
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
