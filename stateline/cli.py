@@ -17,6 +17,7 @@ from .commands import (
     notices,
     policy,
     policy_state,
+    report,
     review,
     send,
     serve,
@@ -41,6 +42,7 @@ app.add_typer(policy_state.attest_app, name="attest")
 app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
 app.add_typer(notices.app, name="notices")
+app.add_typer(report.app, name="report")
 app.add_typer(gateway.app, name="gateway")
 app.add_typer(switch.app, name="switch")
 app.add_typer(status.app, name="status")

@@ -1,0 +1,150 @@
+"""`stateline report`: a state's public statistics for a period as HTML, JSON or CSV;
+`stateline report verify` recomputes a published report from the audit log it names;
+`stateline report site` writes every state's yearly reports as a static site.
+
+Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
+stdout; the exit status is 1. A report that differs from the log also exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import typer
+
+from ..audit import LogError, NoteError
+from ..datadir import DataDir
+from ..policy.store import StateError
+from ..transparency import csv, html
+from ..transparency.model import PublicReport, ReportError, dumps, loads
+from ..transparency.report import build
+from ..transparency.site import export
+from ..transparency.snapshot import SnapshotError
+from ..transparency.stats import PeriodError, parse_period
+from ..transparency.suppress import DEFAULT_THRESHOLD
+from ..transparency.verify import SHOWN, VerifyError, verify
+from . import options
+
+app = typer.Typer(help="Public statistics: a state's requests and disclosures per requester, "
+                       "with small counts protected, checkable against the audit log.",
+                  no_args_is_help=True)
+
+FORMATS = {"html": html.render, "json": dumps, "csv": csv.render}
+THRESHOLD = typer.Option(DEFAULT_THRESHOLD, "--threshold", min=3,
+                         help="Counts from 1 to this less one are shown as <THRESHOLD.")
+STATE = typer.Option(None, "--state", help="Two-letter state code, e.g. WA.")
+PERIOD = typer.Option(None, "--period", help="2025, 2025-Q1, 2025-03 or "
+                                             "2025-01-01..2025-06-30.")
+FORMAT = typer.Option("html", "--format", help="html, json or csv.")
+OUT = typer.Option(None, "--out", help="File to write (default: standard output).")
+REPORT = typer.Argument(..., metavar="REPORT.json", help="A report in JSON form.")
+SITE = typer.Option(..., "--out", help="Folder to write the site into.")
+
+
+class ReportCommandError(Exception):
+    """A request this command cannot answer; the message says why."""
+
+
+@contextmanager
+def answering(as_json: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except StateError as error:
+        options.fail(str(error), "no-state", as_json)
+    except (PeriodError, ReportError, ReportCommandError) as error:
+        options.fail(str(error), "invalid", as_json)
+    except (SnapshotError, VerifyError, LogError, NoteError) as error:
+        options.fail(str(error), "cannot-verify", as_json)
+    except (sqlite3.Error, psycopg.Error, OSError) as error:
+        options.fail(f"cannot read: {error}", "store-error", as_json)
+
+
+@app.callback(invoke_without_command=True)
+def build_command(
+    ctx: typer.Context,
+    data: str = options.DATA,
+    state: str | None = STATE,
+    period: str | None = PERIOD,
+    form: str = FORMAT,
+    out: Path | None = OUT,
+    threshold: int = THRESHOLD,
+) -> None:
+    """Build a state's report for a period, as of its audit log's latest signed head."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with answering():
+        if state is None or period is None:
+            raise ReportCommandError("give --state and --period (or a command: verify, site)")
+        render = FORMATS.get(form.strip().lower())
+        if render is None:
+            raise ReportCommandError(f"--format {form!r}: expected html, json or csv")
+        report = build(DataDir.resolve(data), state, parse_period(period), threshold)
+        text = render(report)
+        if out is None:
+            sys.stdout.write(text)
+            return
+        out.write_text(text, encoding="utf-8")
+    typer.echo(f"{report.state} {report.period.label}: {form.lower()} report written to {out} "
+               f"({_summary(report)})")
+
+
+def _summary(report: PublicReport) -> str:
+    a = report.as_of
+    return (f"as of signed head {a.size:,} at {a.time}; {report.withheld} table places show a "
+            "mark instead of a count")
+
+
+@app.command("verify")
+def verify_command(
+    path: Path = REPORT,
+    data: str = options.DATA,
+    as_json: bool = options.JSON,
+) -> None:
+    """Recompute a JSON report from the audit log it names; exit 1 on any difference."""
+    with answering(as_json):
+        try:
+            report = loads(path.read_text(encoding="utf-8"))
+        except ReportError as error:
+            raise ReportError(f"{path}: {error}") from None
+        verdict = verify(DataDir.resolve(data), report)
+    found, a = verdict.differences, report.as_of
+    if as_json:
+        typer.echo(json.dumps({"ok": verdict.ok, "state": report.state,
+                               "period": report.period.label, "size": a.size, "root": a.root,
+                               "entries_checked": verdict.log.entries,
+                               "differences": list(found)}, indent=2))
+    elif verdict.ok:
+        typer.echo(f"{report.state} {report.period.label}: OK, the report matches the audit "
+                   f"log at signed head {a.size:,} (root {a.root[:16]}...); the log verified "
+                   f"({verdict.log.entries:,} entries, {verdict.log.heads:,} signed heads)")
+    else:
+        typer.echo(f"{report.state} {report.period.label}: DIFFERENT from the audit log at "
+                   f"signed head {a.size:,} in {len(found)} places:", err=True)
+        for line in found[:SHOWN]:
+            typer.echo(f"  {line}", err=True)
+        if len(found) > SHOWN:
+            typer.echo(f"  ... and {len(found) - SHOWN} more", err=True)
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@app.command("site")
+def site_command(
+    data: str = options.DATA,
+    out: Path = SITE,
+    threshold: int = THRESHOLD,
+) -> None:
+    """Write every state's yearly reports (HTML, JSON, CSV) and an index page to a folder."""
+    with answering():
+        site = export(DataDir.resolve(data), out, threshold)
+    for item in site.listed:
+        typer.echo(f"{item.state} {item.period}: {', '.join(item.files.values())}")
+    for skipped in site.skipped:
+        typer.echo(f"{skipped.state}: no report ({skipped.reason})")
+    typer.echo(f"{len(site.listed)} reports; index at {out / 'index.html'}")
