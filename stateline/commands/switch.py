@@ -18,10 +18,11 @@ from ..datadir import DataDir
 from ..switch import SwitchError
 from ..switch.credentials import token_for
 from ..switch.views import ResponseView, Submission
-from ..transport.nats import BusUnavailable, Names, shown
-from ..transport.nats_switch import Refused, SubmissionService, show, submit, switch_over_nats
+from ..transport.nats import BusUnavailable, Names
+from ..transport.nats_switch import Refused, show, submit
 from . import options
 from .send import FROM, MESSAGE, TOKEN, WAIT
+from .switch_serve import serve
 from .switching import answering
 from .switching import show as print_submission
 
@@ -54,36 +55,30 @@ def network(prefix: str, as_json: bool = False) -> Names:
 
 
 @app.command("serve")
-def serve_command(data: str = options.DATA, nats_url: str = NATS, prefix: str = PREFIX) -> None:
+def serve_command(
+    data: str = options.DATA,
+    nats_url: str = NATS,
+    prefix: str = PREFIX,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the HTTP API listens on."),
+    port: int = typer.Option(8750, "--port", min=0, max=65535,
+                             help="Port of the HTTP API (0: any free port; see DIR/serve.json)."),
+    dashboard: bool = typer.Option(True, "--dashboard/--no-dashboard",
+                                   help="Serve the coordinators' dashboard too."),
+) -> None:
     """Run the switch over NATS until SIGTERM or Ctrl-C.
 
     State gateways answer on their queue groups, held traffic waits in a JetStream stream,
-    late answers arrive on another, and agencies' messages come in on PREFIX.switch.submit
-    (`stateline switch send`)."""
+    late answers arrive on another; agencies reach the switch through the HTTP API
+    (`stateline send`) or on PREFIX.switch.submit (`stateline switch send`)."""
     folder = DataDir.resolve(data)
     names = network(prefix)
     with on_the_bus():
         if not folder.nation_db.is_file():
             raise SwitchError(f"no nation at {folder.root}: run "
                               f"`stateline nation init {folder.root}`")
-        taken, stopped_by = asyncio.run(_serve(folder, nats_url, names))
-    typer.echo(f"switch stopped ({stopped_by}): {taken:,} messages taken")
-
-
-async def _serve(folder: DataDir, url: str, names: Names) -> tuple[int, str]:
-    stop, stopped_by = await stop_signals()
-    async with switch_over_nats(folder, url, names) as (switch, transport):
-        service = SubmissionService(switch, transport.client, names)
-        await service.start()
-        held = sum((await switch.stores.holds.counts()).values())
-        states = " ".join(sorted(switch.config.members(folder)))
-        typer.echo(f"switch: NATS {shown(url)}; gateways on {names.gateway('<STATE>')} for "
-                   f"{states}; {held:,} messages held in stream {names.held_stream}; "
-                   f"messages taken on {names.submit}")
-        sys.stdout.flush()
-        await stop.wait()
-        await service.stop()
-    return service.taken, stopped_by[0] if stopped_by else "the bus"
+        taken, stopped_by = serve(folder, nats_url, names, host, port, dashboard=dashboard)
+    typer.echo(f"switch stopped ({stopped_by}): {taken:,} messages taken over NATS; "
+               "deliveries finished")
 
 
 async def stop_signals() -> tuple[asyncio.Event, list[str]]:

@@ -6,6 +6,7 @@ it holds messages. Nothing is lost and no requester gets an answer twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -30,6 +31,7 @@ from stateline.switch import Switch
 from stateline.switch.views import Submission
 from stateline.transport.nats import Names
 from stateline.transport.nats_switch import show, submit, switch_over_nats
+from stateline.web import client as api
 
 from .natsbus import LOCAL, names, nats_url, olns, switch_config, token
 
@@ -227,23 +229,33 @@ def test_a_gateway_killed_and_restarted_loses_and_repeats_nothing(
 
 def test_held_messages_survive_a_switch_restart(nation: DataDir, names: Names,
                                                 gateways: Gateways, tmp_path: Path) -> None:
+    """The switch in a process of its own: agencies reach it through its HTTP API
+    (`stateline send`) and over NATS; killed while it holds messages, and started again."""
     secret = token(nation, LOCAL)
-    people = olns(nation, "OR", 5)
+    people = olns(nation, "OR", 6)
     args = ["switch", "serve", "--data", str(nation.root), "--nats", nats_url(),
-            "--prefix", names.prefix]
-    switch = Running(args, tmp_path / "switch-1.log", "switch: NATS")
+            "--prefix", names.prefix, "--port", "0", "--no-dashboard"]
+    switch = Running(args, tmp_path / "switch-1.log", "  API  POST")
+    runner = CliRunner()
 
-    async def send(n: int) -> str:
+    def through_the_api(n: int) -> str:
+        assert api.running(nation) is not None  # so `send` goes through the switch's API
+        done = runner.invoke(cli, ["send", "--data", str(nation.root), "--from", LOCAL,
+                                   "--token", secret, "--json",
+                                   f"DQ.{LOCAL}.OR.TXT.OLN/{people[n]}"])
+        assert done.exit_code == 0, done.output
+        view = json.loads(done.stdout)
+        assert [(r["key"], r["outcome"]) for r in view["responses"]] == [("SM", "held")]
+        return str(view["message_id"])
+
+    async def over_nats(n: int) -> str:
         view = await submit(nats_url(), names, f"DQ.{LOCAL}.OR.TXT.OLN/{people[n]}", secret)
         assert [(r["key"], r["outcome"]) for r in view["responses"]] == [("SM", "held")]
         return str(view["message_id"])
 
-    async def sending() -> list[str]:
-        return [await send(n) for n in range(5)]
-
-    held = asyncio.run(sending())
+    held = [through_the_api(n) if n % 2 else asyncio.run(over_nats(n)) for n in range(6)]
     switch.stop(signal.SIGKILL)
-    switch = Running(args, tmp_path / "switch-2.log", "5 messages held")
+    switch = Running(args, tmp_path / "switch-2.log", "6 messages held")
     gateways.start("OR")
 
     async def reading() -> None:
@@ -260,6 +272,11 @@ def test_held_messages_survive_a_switch_restart(nation: DataDir, names: Names,
 
     try:
         asyncio.run(reading())
+        assert api.running(nation) is not None
+        shown = runner.invoke(cli, ["messages", "show", held[1], "--data", str(nation.root),
+                                    "--from", LOCAL, "--token", secret, "--json"])
+        assert shown.exit_code == 0, shown.output
+        assert [r["key"] for r in json.loads(shown.stdout)["responses"]] == ["SM", "DR"]
     finally:
         assert "switch stopped (SIGTERM)" in switch.stop()
     assert [i for i in decisions(nation, "OR") if i in held] == held
