@@ -89,7 +89,11 @@ def build_command(
         if out is None:
             sys.stdout.write(text)
             return
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ReportCommandError(f"cannot write {out}: {error.strerror}") from None
     typer.echo(f"{report.state} {report.period.label}: {form.lower()} report written to {out} "
                f"({_summary(report)})")
 
@@ -124,8 +128,9 @@ def verify_command(
                    f"log at signed head {a.size:,} (root {a.root[:16]}...); the log verified "
                    f"({verdict.log.entries:,} entries, {verdict.log.heads:,} signed heads)")
     else:
+        places = "1 place" if len(found) == 1 else f"{len(found)} places"
         typer.echo(f"{report.state} {report.period.label}: DIFFERENT from the audit log at "
-                   f"signed head {a.size:,} in {len(found)} places:", err=True)
+                   f"signed head {a.size:,} in {places}:", err=True)
         for line in found[:SHOWN]:
             typer.echo(f"  {line}", err=True)
         if len(found) > SHOWN:

@@ -103,8 +103,8 @@ def test_the_report_in_each_format_counts_what_the_log_holds(nation: DataDir,
     assert code == 0 and out.startswith("table,measure,row_dimension,row,")
     assert f"requests-by-category-and-outcome,requests,category,ICE,outcome,total,{rows['ICE']}" \
         in out.splitlines()
-    code, _, _ = run(*base, "--out", str(tmp_path / "wa.html"))
-    page = (tmp_path / "wa.html").read_text()
+    code, _, _ = run(*base, "--out", str(tmp_path / "new" / "wa.html"))
+    page = (tmp_path / "new" / "wa.html").read_text()
     assert code == 0 and page.startswith("<!doctype html>") and "<svg" in page
     with sqlite3.connect(audit_db(nation, "WA")) as db:
         private = {value for (text,) in db.execute("SELECT body FROM entries WHERE kind IN "
@@ -132,7 +132,8 @@ def test_verify_passes_on_the_report_and_fails_on_a_changed_one(nation: DataDir,
     document["tables"][0]["total"] += 1
     path.write_text(json.dumps(document))
     code, _, err = run("verify", str(path), "--data", str(nation.root))
-    assert code == 1 and "DIFFERENT from the audit log" in err
+    assert code == 1 and "DIFFERENT from the audit log at signed head" in err
+    assert "in 1 place:" in err
     assert "tables[requests-by-category-and-outcome][total][total]: the report has" in err
 
 
@@ -153,6 +154,10 @@ def test_what_the_command_refuses_it_says_why(nation: DataDir, tmp_path: Path) -
     assert code == 1 and "not a Stateline public report" in err
     code, out, _ = run("verify", str(tmp_path / "missing.json"), *data, "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "store-error"
+    (tmp_path / "file").write_text("")
+    code, _, err = run(*data, "--state", "WA", "--period", YEAR, "--out",
+                       str(tmp_path / "file" / "wa.html"))
+    assert code == 1 and f"cannot write {tmp_path / 'file' / 'wa.html'}" in err
 
 
 def test_the_site_lists_each_state_and_year_with_downloads(nation: DataDir,
