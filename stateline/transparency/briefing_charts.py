@@ -3,7 +3,6 @@ and the same counts always give the same bytes (fixed hash salt, no date in the 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from matplotlib import rc_context
@@ -11,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .briefing_counts import FederalRequesters, Volumes
+from .charts import svg as page_svg
 
 _RC: dict[Any, Any] = {"svg.hashsalt": "stateline-briefing", "svg.fonttype": "none", "font.size": 8,
        "axes.spines.top": False, "axes.spines.right": False}
@@ -22,12 +22,7 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "", "//", "..", "", "xx")
 
 
 def svg(figure: Figure) -> str:
-    """The figure as an <svg> element without the XML prologue, to sit inside a page."""
-    out = io.StringIO()
-    with rc_context(_RC):
-        figure.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    text = out.getvalue()
-    return text[text.index("<svg"):]
+    return page_svg(figure, _RC, tight=True)
 
 
 def _figure(width: float, height: float) -> Figure:

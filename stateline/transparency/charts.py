@@ -23,11 +23,14 @@ _RC: dict[Any, Any] = {"svg.hashsalt": "stateline", "svg.fonttype": "none", "fon
        "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False}
 
 
-def svg(figure: Figure) -> str:
-    """The figure as an <svg> element without the XML prologue, to sit inside a page."""
+def svg(figure: Figure, rc: dict[Any, Any] | None = None, *, tight: bool = False) -> str:
+    """The figure as an <svg> element without the XML prologue, to sit inside a page; the
+    same bytes for the same figure (no date, a fixed hash salt), so pages can be compared."""
     out = io.StringIO()
-    with rc_context(_RC):
-        figure.savefig(out, format="svg", metadata={"Date": None})
+    settings: dict[Any, Any] = _RC if rc is None else rc
+    with rc_context(settings):
+        figure.savefig(out, format="svg", metadata={"Date": None},
+                       bbox_inches="tight" if tight else None)
     text = out.getvalue()
     return text[text.index("<svg"):]
 

@@ -3,7 +3,6 @@ counts always give the same bytes (fixed hash salt, no date in the metadata)."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -13,6 +12,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from ..audit import Rollup
+from ..transparency.charts import svg as page_svg
 
 OUTCOMES = ("released", "partial", "no-record", "held", "denied", "error")
 COLOURS = {"released": "#1b7837", "partial": "#7fbf7b", "no-record": "#bababa",
@@ -28,12 +28,8 @@ _RC: dict[Any, Any] = {"svg.hashsalt": "stateline", "svg.fonttype": "none", "fon
 
 
 def svg(figure: Figure) -> str:
-    """The figure as an <svg> element without the XML prologue, to sit inside a page; call it
-    inside the rc_context the figure was drawn in."""
-    out = io.StringIO()
-    figure.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    text = out.getvalue()
-    return text[text.index("<svg"):]
+    """Call it inside the rc_context the figure was drawn in."""
+    return page_svg(figure, {}, tight=True)
 
 
 def _figure(width: float, height: float) -> Figure:
