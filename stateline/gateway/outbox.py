@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Self
 
 from ..datadir import DataDir
-from ..policy.store import checked_state
+from ..policy.store import checked_state, connect
 from ..protocol import Outcome, dumps, loads
 
 if TYPE_CHECKING:
@@ -67,16 +67,7 @@ class Outbox:
 
     def __init__(self, data: DataDir, state: str) -> None:
         self.state = checked_state(data, state)
-        self._db = sqlite3.connect(data.state_db(self.state), isolation_level=None,
-                                   check_same_thread=False)
-        try:
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error:
-            self._db.close()
-            raise
+        self._db = connect(data, self.state, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..datadir import DataDir
 from ..policy.engine import Decision, Reason, Verdict
+from ..policy.store import connect
 from .outbox import SCHEMA as OUTBOX_SCHEMA
 from .outbox import file_late
 
@@ -74,11 +74,7 @@ class ReviewQueue:
     """Held requests of one state. Every write is its own durable transaction."""
 
     def __init__(self, data: DataDir, state: str) -> None:
-        self._db = sqlite3.connect(data.state_db(state), isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.executescript(_SCHEMA + OUTBOX_SCHEMA)
+        self._db = connect(data, state, _SCHEMA + OUTBOX_SCHEMA)
 
     def hold(self, reference: str, ori: str, key: str, message_id: str, message: str,
              decision: Decision) -> None:

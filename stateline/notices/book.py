@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,6 +19,7 @@ from ..audit import AuditLog, EntryKind
 from ..datadir import DataDir
 from ..dmv import DmvStore
 from ..policy.schema import GROUP_ELEMENTS
+from ..policy.store import connect
 from .config import NoticeDuty, load_duty
 from .subjects import DISCLOSED, GROUPS, Addressee, Subjects, subjects
 
@@ -166,16 +166,7 @@ class NoticeBook:
         raises NoticeConfigError before anything is opened."""
         self.state = state.strip().upper()
         self.duty = duty if duty is not None else load_duty(data, self.state)
-        self._db = sqlite3.connect(data.state_db(self.state), isolation_level=None,
-                                   check_same_thread=False)
-        try:
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error:
-            self._db.close()
-            raise
+        self._db = connect(data, self.state, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()

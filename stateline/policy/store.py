@@ -142,20 +142,25 @@ AUDITED = {"policy": EntryKind.POLICY_CHANGE, "court-order": EntryKind.COURT_ORD
 """History kinds and the audit entries that account for them."""
 
 
-def connect(data: DataDir, state: str) -> StateDb:
-    """The state's database (made if absent), with its history table; synchronous=FULL, since
-    a history row must be on disk before the change it records takes effect."""
+def connect(data: DataDir, state: str, schema: str = "") -> StateDb:
+    """The state's database (made if absent), with its history table and any other room's
+    `schema`; synchronous=FULL, since a row there must be on disk before what it records takes
+    effect."""
     code = checked_state(data, state)
     path = data.state_db(code)
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                              factory=StateDb)
-        db.data, db.state = data, code
+    except sqlite3.Error as error:
+        raise StateError(f"cannot use {path}: {error}") from None
+    db.data, db.state = data, code
+    try:
         db.execute("PRAGMA busy_timeout = 5000")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
-        db.executescript(_SCHEMA)
+        db.executescript(_SCHEMA + schema)
     except sqlite3.Error as error:
+        db.close()
         raise StateError(f"cannot use {path}: {error}") from None
     return db
 
