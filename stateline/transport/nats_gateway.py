@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -100,7 +101,7 @@ class NatsGateway:
             self._publishing = None
             try:
                 await self.publish_late()
-            except (nats.errors.Error, OSError) as error:
+            except (nats.errors.Error, OSError, sqlite3.Error) as error:
                 log.warning("%s late answers stay on file for the next start: %s",
                             self.state, error)
 
