@@ -53,7 +53,14 @@ class Courier:
         self.answered(reply, routed.sender, late=late())
 
     async def deliver_held(self, held: HeldMessage) -> bool:
-        """Deliver one held message; False (and still held) if the state cannot take it."""
+        """Deliver one held message; False (and still held) if the state cannot take it. A
+        leg already answered (the switch stopped between keeping the answer and letting go of
+        the hold) is let go without a second delivery, so the sender gets one answer."""
+        legs = dict(self.stores.submissions.legs(held.message_id)) \
+            if self.stores.submissions.known(held.message_id) else {}
+        if held.state in legs and legs[held.state] not in (WAITING, HELD_FOR_DELIVERY):
+            await self.stores.holds.delivered(held)
+            return True
         envelope = self._envelope(held.message_id, held.message, held.received)
         try:
             reply = await self.transport.deliver(envelope, self.timeout)

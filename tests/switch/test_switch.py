@@ -11,7 +11,7 @@ import pytest
 
 from stateline.datadir import DataDir
 from stateline.protocol import Answer, Message, Outcome, format_answer, parse
-from stateline.switch import AuthenticationError, Switch, SwitchConfig, UnknownMessage
+from stateline.switch import AuthenticationError, Service, Switch, SwitchConfig, UnknownMessage
 from stateline.switch.config import DMV_KEYS
 from stateline.switch.credentials import CredentialBook
 from stateline.switch.traffic import Search
@@ -338,5 +338,28 @@ def test_the_json_form_is_taken_like_the_text_form(nation: DataDir) -> None:
         assert wire.carried[0].message.control == "J1"
         bad = await switch.submit('{"key": "DQ"}', secret, form="json")
         assert not bad.accepted and bad.responses[0].key == "ER"
+
+    run(nation, wire, scenario)
+
+
+def test_a_held_message_whose_leg_was_already_answered_is_let_go_not_sent_twice(
+    nation: DataDir,
+) -> None:
+    secret = token(nation, SENDER)
+    wire = Wire()
+
+    async def scenario(switch: Switch) -> None:
+        await switch.set_status("WA", Service.OUT, "test", deliver=False)
+        sub = await switch.submit(f"DQ.{SENDER}.WA.TXT\nOLN/WDL1234567", secret)
+        assert sub.pending == ("WA",) and wire.carried == []
+        [held] = await switch.stores.holds.waiting("WA")
+        # The switch kept an answer for this leg, then stopped before letting go of the hold.
+        reply = answer(Envelope(sub.message_id, "WA", held.message))
+        switch.courier.answered(reply, SENDER, late=True)
+        await switch.set_status("WA", Service.IN, "test", deliver=False)
+        assert await switch.deliver_held("WA") == 1
+        assert wire.carried == []
+        assert await switch.stores.holds.waiting("WA") == []
+        assert [r.late for r in switch.submission(sub.message_id).responses].count(True) == 1
 
     run(nation, wire, scenario)
