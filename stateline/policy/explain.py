@@ -176,7 +176,8 @@ def _queries(rows: list[Row]) -> str:
 
 def _why(rows: tuple[Row, ...] | list[Row]) -> str:
     reasons = dict.fromkeys(reason for row in rows for reason in row.reasons[:1])
-    return "; ".join(f"{r.policy}: {r.text}" for r in reasons)
+    # Reasons are sentences; inside brackets within another sentence they lose their stop.
+    return "; ".join(f"{r.policy}: {r.text.rstrip('.')}" for r in reasons)
 
 
 def _join(words: list[str]) -> str:

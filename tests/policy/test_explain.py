@@ -74,7 +74,7 @@ def test_a_block_reads_as_a_denial_with_its_reason_and_what_lifts_it(blocking: E
                                                                      ) -> None:
     [ice] = views(blocking, "ICE")
     assert ice.sentence == ("ICE: every query denied (block-ice: No state resources for civil "
-                            "immigration enforcement without a court order.); a court order "
+                            "immigration enforcement without a court order); a court order "
                             "on file opens every query.")
     assert ice.opened_by_court_order == ("DQ", "DNQ", "RQ", "RPQ", "KQ")
     assert ice.opened_by_attestation == ()
