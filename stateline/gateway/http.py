@@ -186,7 +186,7 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
         """Answer one message addressed to this state, in the form it came in."""
         _authenticate(credentials, authorization, code)
         form = _form(request)
-        raw = await _body(request, limit)
+        raw = await read_body(request, limit)
         given = _message_id(request)
         message = _read(raw, form)
         _addressed_here(message, code, raw)
@@ -231,21 +231,25 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _form(request: Request) -> str:
-    """TEXT or JSON, from the Content-Type; any other type, or a charset other than UTF-8,
-    is refused rather than guessed at."""
-    kind = _media_type(request)
-    params = request.headers.get("content-type", "").split(";")[1:]
-    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params
-                    if p.strip().lower().startswith("charset=")), "utf-8")
+def content_kind(header: str) -> str:
+    """TEXT or JSON, from a Content-Type header; any other type, or a charset other than
+    UTF-8, is refused (415) rather than guessed at. The switch's API reads bodies this way too."""
+    kind, *params = (part.strip().lower() for part in header.split(";"))
+    charset = next((p.split("=", 1)[1].strip('" ') for p in params
+                    if p.startswith("charset=")), "utf-8")
     if kind not in (TEXT, JSON) or charset not in _CHARSETS:
         raise Refusal(415, "unsupported-media-type",
-                      f"send {TEXT} or {JSON} in UTF-8, not "
-                      f"{request.headers.get('content-type') or 'no content type'}")
+                      f"send {TEXT} or {JSON} in UTF-8, not {header or 'no content type'}")
     return kind
 
 
-async def _body(request: Request, limit: int) -> str:
+def _form(request: Request) -> str:
+    return content_kind(request.headers.get("content-type", ""))
+
+
+async def read_body(request: Request, limit: int) -> str:
+    """The body as text, read no further than `limit` bytes (413 past it); bytes that are not
+    UTF-8 become U+FFFD, so a reject can quote them."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise Refusal(413, "too-large", f"a message may be at most {limit} bytes")

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Path, Query, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..gateway.http import Refusal as GatewayRefusal
+from ..gateway.http import content_kind, read_body
 from ..protocol import Reject, parse
 from ..switch import AuthenticationError, Service, Switch, SwitchError, UnknownMessage
 from ..switch.views import Submission
@@ -40,7 +42,6 @@ BODY_LIMIT = 64 * 1024
 """Bytes: far above any real query (Nlets' largest stated message is 14,400 characters)."""
 LONGEST_WAIT = 3600.0
 """The most `wait` a request may name; the switch's own wait (switch.toml) caps it further."""
-_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
 BEARER = HTTPBearer(auto_error=False, scheme_name="agency token",
                     description="The agency's switch token (`stateline credentials issue`).")
@@ -152,31 +153,19 @@ def _rejected(submission: Submission) -> dict[str, object]:
 
 
 def _form(request: Request) -> Literal["text", "json"]:
-    """Text or JSON from the Content-Type; any other type, or a charset other than UTF-8, is
-    refused rather than guessed at."""
-    header = request.headers.get("content-type", "")
-    kind, *params = (part.strip().lower() for part in header.split(";"))
-    charset = next((p.split("=", 1)[1].strip('" ') for p in params
-                    if p.startswith("charset=")), "utf-8")
-    if kind not in (TEXT, JSON) or charset not in _CHARSETS:
-        raise UnsupportedMediaType(f"send {TEXT} or {JSON} in UTF-8, not "
-                                   f"{header or 'no content type'}")
+    """Text or JSON, read as a state's gateway reads it; refused in this API's error types."""
+    try:
+        kind = content_kind(request.headers.get("content-type", ""))
+    except GatewayRefusal as refused:
+        raise UnsupportedMediaType(refused.text) from None
     return "text" if kind == TEXT else "json"
 
 
 async def _body(request: Request, limit: int = BODY_LIMIT) -> str:
-    """The body as text, read no further than `limit` bytes; bytes that are not UTF-8 become
-    U+FFFD, and the switch's reject quotes them so."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"a message may be at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"a message may be at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", errors="replace")
+    try:
+        return await read_body(request, limit)
+    except GatewayRefusal as refused:
+        raise TooLarge(refused.text) from None
 
 
 __all__ = ["BEARER", "BODY_LIMIT", "LONGEST_WAIT", "api_router"]
