@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..protocol.keys import KEYS
@@ -46,8 +47,17 @@ def _text(body: Mapping[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+DAY_US = 86_400_000_000
+
+
 def day_of(time_us: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(time_us // 1_000_000))
+    """The UTC day of a time; formatted once per day, not once per entry of a batch."""
+    return _day(time_us // DAY_US)
+
+
+@lru_cache(maxsize=8)
+def _day(index: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(index * 86_400))
 
 
 def rollup_key(time_us: int, kind: str, body: Mapping[str, Any]) -> Key:
