@@ -58,10 +58,14 @@ TARGETS = {"OLN": 50.0, "plate": 50.0, "name + DOB": 200.0}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--residents", type=int, default=1_000_000)
-    residents = parser.parse_args().residents
+    parser.add_argument("--queries", type=int, default=QUERIES,
+                        help="searches timed per kind (at most --residents)")
+    args = parser.parse_args()
+    residents, queries = args.residents, min(args.queries, args.residents)
 
     start = time.perf_counter()
-    generated = sum(len(b.people) for b in generate_residents(STATE, 50_000, SEED + 1))
+    generated = sum(len(b.people) for b in generate_residents(STATE, min(50_000, residents),
+                                                             SEED + 1))
     generate_rate = generated / (time.perf_counter() - start)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -73,10 +77,10 @@ def main() -> None:
         size = sum(p.stat().st_size for p in Path(folder).iterdir())
         counts = store.counts()
 
-        samples = store.sample(QUERIES, seed=1)
+        samples = store.sample(queries, seed=1)
         raw = sqlite3.connect(path)
         top = raw.execute("SELECT max(id) FROM people").fetchone()[0]
-        ids = random.Random(1).sample(range(1, top + 1), QUERIES)
+        ids = random.Random(1).sample(range(1, top + 1), queries)
         lookup = raw.execute
 
         def bare(sample: Sample, ids: list[int] = ids) -> object:

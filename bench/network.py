@@ -303,8 +303,12 @@ async def _remove_streams(url: str, names: Names) -> None:
 async def fan_out(data: DataDir, rounds: int) -> tuple[Figures, Figures]:
     """One client, a single-state DQ then the same DQ to NL (50 states), `rounds` times."""
     store = open_store(data.dmv_url(STATE))
-    samples = store.sample(rounds, seed=5)
+    found = store.sample(rounds, seed=5)
     store.close()
+    if not found:
+        raise SystemExit(f"{STATE} of the 50-state nation holds no licence: "
+                         "raise --fifty-residents")
+    samples = [found[n % len(found)] for n in range(rounds)]  # a small state repeats people
     token = read_tokens(data)["ORPPD0000"]
     transport = InProcessTransport(data)
     transport.start()

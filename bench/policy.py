@@ -3,11 +3,12 @@
 Targets (issue: state sharing policy in Cedar): cached >= 500,000 decisions/s; a cold Cedar
 decision <= 60 µs median; a policy change in force in a running gateway <= 1 s.
 
-    .venv/bin/python bench/policy.py
+    .venv/bin/python bench/policy.py [--agencies N] [--requests N]
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import tempfile
@@ -127,8 +128,12 @@ def apply_to_effect() -> float:
 
 
 def main() -> None:
-    snapshot = directory(AGENCIES)
-    requests = request_mix(snapshot, REQUESTS)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--agencies", type=int, default=AGENCIES)
+    parser.add_argument("--requests", type=int, default=REQUESTS)
+    args = parser.parse_args()
+    snapshot = directory(args.agencies)
+    requests = request_mix(snapshot, args.requests)
     bare = bare_dict_rate(requests)
     print(f"{len(snapshot):,} agencies, {len(requests):,} requests (mostly local police, "
           "a fifth federal)")

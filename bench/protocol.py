@@ -5,6 +5,7 @@ Run from the project root: ``.venv/bin/python bench/protocol.py``. It reports an
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import string
@@ -114,16 +115,20 @@ def corpus(seed: int = SEED, size: int = MESSAGES) -> list[str]:
     return list(seen)
 
 
-def best_rate(run: Callable[[], object], count: int) -> float:
-    """Messages per second of the fastest of REPEATS timings (each LOOPS passes over count)."""
-    best = min(timeit.repeat(run, number=LOOPS, repeat=REPEATS))
+def best_rate(run: Callable[[], object], count: int, repeats: int = REPEATS) -> float:
+    """Messages per second of the fastest of `repeats` timings (each LOOPS passes over count)."""
+    best = min(timeit.repeat(run, number=LOOPS, repeat=repeats))
     return count * LOOPS / best
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=MESSAGES)
+    parser.add_argument("--repeats", type=int, default=REPEATS)
+    args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    texts = corpus()
+    texts = corpus(size=args.messages)
     messages = [read(text) for text in texts]  # every text is valid: a reject here is a bench bug
 
     def split_all() -> None:
@@ -143,13 +148,13 @@ def main() -> None:
             format_text(message)
 
     rates = {
-        "split (baseline)": best_rate(split_all, len(texts)),
-        "parse": best_rate(parse_all, len(texts)),
-        "read (parse+validate)": best_rate(read_all, len(texts)),
-        "format_text": best_rate(format_all, len(texts)),
+        "split (baseline)": best_rate(split_all, len(texts), args.repeats),
+        "parse": best_rate(parse_all, len(texts), args.repeats),
+        "read (parse+validate)": best_rate(read_all, len(texts), args.repeats),
+        "format_text": best_rate(format_all, len(texts), args.repeats),
     }
     baseline = rates["split (baseline)"]
-    print(f"{len(texts):,} distinct messages, best of {REPEATS} x {LOOPS} passes, one core")
+    print(f"{len(texts):,} distinct messages, best of {args.repeats} x {LOOPS} passes, one core")
     print(f"{'operation':<24}{'messages/s':>14}{'µs/message':>13}{'time vs split':>15}")
     for name, rate in rates.items():
         print(f"{name:<24}{rate:>14,.0f}{1e6 / rate:>13.2f}{baseline / rate:>14.1f}x")

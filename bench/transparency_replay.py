@@ -130,7 +130,7 @@ def bare_scan(data: DataDir) -> tuple[int, float]:
         began = time.perf_counter()
         rows = 0
         for first in range(low, high, 50_000):
-            for (_,) in db.execute("SELECT body FROM entries WHERE seq >= ? AND seq < ? AND "
+            for (_,) in db.select("SELECT body FROM entries WHERE seq >= ? AND seq < ? AND "
                                    "kind = 'decision'", (first, min(first + 50_000, high))):
                 rows += 1
         return rows, time.perf_counter() - began

@@ -10,9 +10,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from stateline.datadir import DataDir
 from stateline.sim.nation import build_nation
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+"""Under CI=true every Hypothesis test draws the same examples on every run (a seed derived from
+the test's name), and a failure prints the blob that replays it with @reproduce_failure."""
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 SERVICES = {
     "postgres": "STATELINE_TEST_POSTGRES_URL",

@@ -9,10 +9,12 @@ credential's own agency: any other caller gets the same 404 as for a message tha
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..gateway.http import Refusal as GatewayRefusal
@@ -24,6 +26,7 @@ from ..transport.inprocess import InProcessTransport
 from .refusals import (
     ErrorBody,
     NotFound,
+    Refusal,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -47,7 +50,7 @@ BEARER = HTTPBearer(auto_error=False, scheme_name="agency token",
                     description="The agency's switch token (`stateline credentials issue`).")
 
 _REFUSALS = {
-    400: "A parameter is not valid",
+    400: "A parameter is not valid or not documented, or a JSON message carries a header",
     401: "No bearer token, or one not in force; nothing was read or routed",
     404: "No such message sent with this credential",
     413: f"Body larger than {BODY_LIMIT} bytes",
@@ -81,8 +84,11 @@ def api_router(switch: Switch) -> APIRouter:
         """Send one message through the switch as the token's agency. The answers that came
         within the wait are returned; `pending` names the states that still owe one."""
         token = _authenticated(switch, authorization)
+        _documented_only(request)
         form = _form(request)
         raw = await _body(request)
+        if form == "json":
+            _unstamped(raw)
         cap = switch.config.wait_seconds
         try:
             submission = await switch.submit(raw, token, form=form,
@@ -98,11 +104,13 @@ def api_router(switch: Switch) -> APIRouter:
     @router.get("/messages/{message_id}", response_model=SubmissionShape,
                 responses=_errors(400, 401, 404, 503))
     async def poll(
+        request: Request,
         message_id: Annotated[str, Path(max_length=64, examples=["M20261125-FCDE9E58D9"])],
         authorization: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     ) -> JSONResponse:
         """A message's answers so far, late ones included; only to the agency that sent it."""
         token = _authenticated(switch, authorization)
+        _documented_only(request)
         try:
             submission = switch.submission(message_id, token)
         except (AuthenticationError, UnknownMessage):
@@ -112,9 +120,10 @@ def api_router(switch: Switch) -> APIRouter:
         return JSONResponse(submission.to_json())
 
     @router.get("/health", response_model=HealthShape, responses=_errors(503))
-    async def health() -> HealthShape:
+    async def health(request: Request) -> HealthShape:
         """Whether the switch takes messages, each network state's service status, and which
         states' gateways run here. No token needed."""
+        _documented_only(request)
         try:
             down = switch.stores.status.current()
         except SwitchError as error:
@@ -141,6 +150,30 @@ def _authenticated(switch: Switch, given: HTTPAuthorizationCredentials | None) -
         return token
     book.refuse("unknown or revoked token" if token else "no token")
     raise Unauthorized("a bearer token in force for an agency is required")
+
+
+def _documented_only(request: Request) -> None:
+    """Refuse a query parameter the route does not document, as its OpenAPI says: a misspelt
+    `wait` is an error, not a silent wait of the switch's full time."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if isinstance(route, APIRoute) \
+        else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        named = ", ".join(repr(name) for name in unknown)
+        raise Refusal(f"query parameter {named} is not one this API takes "
+                      f"(it takes: {', '.join(sorted(known)) or 'none'})")
+
+
+def _unstamped(raw: str) -> None:
+    """A JSON message must leave `header` out or null, as its schema says: the output header is
+    the switch's to stamp. Bodies that are not JSON objects are the switch's to reject."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return
+    if isinstance(message, dict) and message.get("header") is not None:
+        raise Refusal("header: leave it out or null; the switch stamps the output header")
 
 
 def _rejected(submission: Submission) -> dict[str, object]:

@@ -95,8 +95,8 @@ MESSAGE_SCHEMA: dict[str, Any] = {
             "properties": {"prefix": {"type": "string"}, "value": {"type": "string"}}},
             "example": [{"prefix": "OLN", "value": "WDLFHVZD6KH3"}]},
         "body": {"type": ["string", "null"]},
-        "header": {"type": ["object", "null"],
-                   "description": "Left out: the switch stamps the output header"},
+        "header": {"type": "null",
+                   "description": "Left out or null: the switch stamps the output header"},
         "supported": {"description": "Written for readers of an answer; ignored when read"},
     },
 }

@@ -298,3 +298,35 @@ def test_health_lists_the_states_and_their_gateways(network: Network) -> None:
 def test_the_dashboard_is_served_beside_the_api(network: Network) -> None:
     page = network.client.get("/login", headers={"accept": "text/html"})
     assert page.status_code == 200 and "<form" in page.text
+
+
+@pytest.mark.parametrize(("method", "path", "unknown"), [
+    ("POST", "/api/messages?wiat=1", "wiat"), ("POST", "/api/messages?wait=1&x=", "x"),
+    ("GET", "/api/messages/M20261125-FCDE9E58D9?verbose=1", "verbose"),
+    ("GET", "/api/health?full=yes", "full"),
+])
+def test_a_query_parameter_the_api_does_not_document_is_a_400(network: Network, method: str,
+                                                              path: str, unknown: str) -> None:
+    """What OpenAPI does not name is refused rather than ignored: a misspelt `wait` would
+    otherwise silently wait the switch's full time."""
+    got = network.client.request(method, path, content=b"DQ", headers={**network.auth(), **TEXT})
+    assert got.status_code == 400, got.text
+    assert got.json()["error"]["code"] == "invalid-request"
+    assert repr(unknown) in got.json()["error"]["text"]
+
+
+@pytest.mark.parametrize("header", [{}, {"received": None}, "stamped"])
+def test_a_json_message_carrying_a_header_is_refused_as_its_schema_says(
+        network: Network, header: object) -> None:
+    """The output header is the switch's to stamp: the schema allows only null, and the API
+    refuses anything else with the same 4xx, whatever its shape."""
+    spec = network.client.get("/openapi.json").json()
+    schema = spec["paths"]["/api/messages"]["post"]["requestBody"]["content"]
+    assert schema["application/json"]["schema"]["properties"]["header"] == {
+        "type": "null", "description": schema["application/json"]["schema"]["properties"]
+        ["header"]["description"]}
+    message = {"key": "DQ", "sender": LOCAL, "destinations": ["OR"], "header": header,
+               "fields": [{"prefix": "OLN", "value": network.people["OR"][1].oln}]}
+    got = network.client.post("/api/messages", json=message, headers=network.auth())
+    assert got.status_code == 400, got.text
+    assert "header" in got.json()["error"]["text"]
