@@ -15,6 +15,7 @@ from .commands import (
     msg,
     nation,
     notices,
+    options,
     policy,
     policy_state,
     report,
@@ -28,6 +29,7 @@ from .commands import (
 )
 
 app = typer.Typer(
+    cls=options.ErrorEdge,
     help="Stateline: a state-controlled network for driver and vehicle record queries.",
     no_args_is_help=True,
     add_completion=False,

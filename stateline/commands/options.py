@@ -1,20 +1,34 @@
-"""Options every command that works on a nation shares."""
+"""Options every command that works on a nation shares, and the CLI's one error edge."""
 
 from __future__ import annotations
 
 import json
-from typing import NoReturn
+import sqlite3
+from typing import Any, NoReturn
 
+import psycopg
 import typer
+from typer.core import TyperGroup
 
 from ..datadir import DATA_ENV, DEFAULT_DATA
+from ..errors import StatelineError
+
+ANSWER_IN_JSON = "stateline.json"
+"""Where `--json` is remembered in the context's meta, which every nested context shares, so
+the edge that reports an error knows how the command was asked to answer."""
+
+
+def _remember_json(ctx: typer.Context, value: bool) -> bool:
+    ctx.meta[ANSWER_IN_JSON] = value
+    return value
+
 
 DATA = typer.Option(
     DEFAULT_DATA, "--data", envvar=DATA_ENV, help="The nation's data folder.",
     show_default=True,
 )
 STATE = typer.Option(..., "--state", help="Two-letter state code, e.g. WA.")
-JSON = typer.Option(False, "--json", help="Answer in JSON.")
+JSON = typer.Option(False, "--json", help="Answer in JSON.", callback=_remember_json)
 
 
 def fail(text: str, code: str = "invalid", as_json: bool = False) -> NoReturn:
@@ -24,3 +38,23 @@ def fail(text: str, code: str = "invalid", as_json: bool = False) -> NoReturn:
     else:
         typer.echo(text, err=True)
     raise typer.Exit(1)
+
+
+STORE_FAILURES: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error, OSError)
+"""A database or the file system failed under a command: a system error, code `store-error`."""
+
+
+class ErrorEdge(TyperGroup):
+    """The `stateline` command group: every StatelineError (and store failure) a command lets
+    out is printed here, once, as its code says: text on stderr, or the one JSON error shape
+    on stdout under `--json`; exit status 1. Commands keep no error maps of their own."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StatelineError as error:
+            fail(error.text, error.code, bool(ctx.meta.get(ANSWER_IN_JSON)))
+        except STORE_FAILURES as error:
+            fail(f"{type(error).__name__}: {error}", "store-error",
+                 bool(ctx.meta.get(ANSWER_IN_JSON)))
+
