@@ -117,3 +117,24 @@ def test_unknown_reference_and_state_are_clear_errors(nation: DataDir) -> None:
     result = runner.invoke(root, ["review", "list", "--data", str(nation.root),
                                   "--state", "OR"])
     assert result.exit_code == 1 and "no state OR" in result.stderr
+
+
+def test_release_the_policy_in_force_refuses_exits_1_and_stays_held(
+    nation: DataDir, samples: list[Sample]
+) -> None:
+    held = send(nation, HSI, samples[1].oln)
+    assert held.reference is not None
+    policy_store.apply(nation, "WA", preset("block-ice-hsi").text(), who="test")
+    try:
+        code, out, err = run(nation, "release", held.reference, "--by", "coordinator")
+        assert code == 1 and out == ""
+        assert f"{held.reference} cannot be released" in err and "block-hsi" in err
+        code, out, _ = run(nation, "list", "--json")
+        assert held.reference in [row["reference"] for row in json.loads(out)]
+        with open_state_log(nation, "WA") as log:
+            refusal = log.entry(log.size - 1).body
+        assert refusal["outcome"] == "refused" and refusal["reviewer"] == "coordinator"
+        code, out, _ = run(nation, "deny", held.reference, "--by", "coordinator")
+        assert code == 0, out
+    finally:
+        policy_store.apply(nation, "WA", preset("block-ice-review-hsi").text(), who="test")

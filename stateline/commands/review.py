@@ -19,7 +19,7 @@ from rich.table import Table
 from ..audit import LogError
 from ..datadir import DataDir
 from ..directory.agency import DirectoryError
-from ..gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue
+from ..gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue, ReviewRefused
 from ..policy.source import PolicyError
 from ..policy.store import StateError, checked_state, current_user
 from ..protocol import format_text
@@ -38,6 +38,8 @@ BY = typer.Option(None, "--by", help="The reviewer's name (default: the OS user)
 def answering(as_json: bool = False) -> Iterator[None]:
     try:
         yield
+    except ReviewRefused as error:
+        options.fail(str(error), "refused", as_json)
     except ReviewError as error:
         options.fail(str(error), "not-found", as_json)
     except StateError as error:

@@ -72,6 +72,7 @@ _OLN = _at(DRIVER_LAYOUT, "oln")
 _EVENT = tuple(_at(DRIVER_LAYOUT, c) for c in ("kind", "happened", "code", "description", "ends"))
 _PLATE_YEAR = _at(VEHICLE_LAYOUT, "plate_year")
 _VIN = _at(VEHICLE_LAYOUT, "vin")
+_OWNER = _at(VEHICLE_LAYOUT, "owner_oln")
 
 
 def _driver(column: str) -> Getter:
@@ -138,7 +139,7 @@ def vehicle_hit(row: Row) -> Hit:
     """A vehicle and its registration (with owner) from a VEHICLE_LAYOUT row."""
     elements = {element: tuple([_field(prefix, get(row)) for prefix, get in spec])
                 for element, spec in VEHICLE_ELEMENTS.items()}
-    return Hit("vehicle", str(row[_VIN]), elements)
+    return Hit("vehicle", str(row[_VIN]), elements, owner=str(row[_OWNER] or ""))
 
 
 def tag_driver(person: Person, history: Sequence[HistoryEvent] = (),

@@ -114,3 +114,5 @@ class Hit:
     elements: dict[str, tuple[Field, ...]]
     photo: bytes | None = None
     """PNG bytes, present when the photo was asked for and exists."""
+    owner: str = ""
+    """The registered owner's OLN for a vehicle, "" when none is on file: whose record it is."""

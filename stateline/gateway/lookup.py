@@ -14,11 +14,12 @@ from ..dmv import DmvStore
 from ..dmv.records import Hit
 from ..policy.engine import Decision
 from ..policy.schema import GROUP_ELEMENTS
-from ..protocol import Message, Record, Section, birth_date
+from ..protocol import Message, Record, Reject, RejectCode, Section, birth_date
 
 
-class TermsError(Exception):
-    """The query's terms cannot be searched (e.g. a DOB that names no date)."""
+class TermsError(Reject):
+    """The query's terms cannot be searched (e.g. a DOB that names no date): the requester's
+    error, answered as a reject naming the field."""
 
 
 Search = Callable[[DmvStore, Message, bool], list[Hit]]
@@ -31,13 +32,14 @@ def _dob(message: Message, prefix: str = "DOB") -> date | None:
     try:
         return birth_date(value, datetime.now(UTC).date())
     except ValueError:
-        raise TermsError(f"{prefix}/{value} IS NOT A DATE") from None
+        raise TermsError(RejectCode.DOB, f"{prefix}/{value} IS NOT A DATE",
+                         key=message.key) from None
 
 
 def _required(message: Message, prefix: str) -> str:
     value = message.value(prefix)
     if value is None:
-        raise TermsError(f"{message.key} NEEDS {prefix}")
+        raise TermsError(RejectCode.MISSING, f"{message.key} NEEDS {prefix}", key=message.key)
     return value
 
 
@@ -47,7 +49,8 @@ def _person(store: DmvStore, message: Message, photo: bool) -> list[Hit]:
         return store.by_oln(oln, photo=photo)
     dob = _dob(message)
     if dob is None:
-        raise TermsError(f"{message.key} NEEDS OLN OR NAM AND DOB")
+        raise TermsError(RejectCode.MISSING, f"{message.key} NEEDS OLN OR NAM AND DOB",
+                         key=message.key)
     return store.by_name_dob(_required(message, "NAM"), dob, message.value("SEX"), photo=photo)
 
 

@@ -20,20 +20,34 @@ from ..directory.agency import Agency
 from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
 from ..notices import NoticeBook
-from ..policy.engine import Decision, Request, Verdict
+from ..policy.engine import ENGINE_ERROR, Decision, Request, Verdict
 from ..policy.live import LivePolicy
-from ..policy.registry import OnFile, Registry, Subject, context_for
+from ..policy.registry import CourtOrder, OnFile, Registry, Subject
 from ..policy.store import checked_state
 from ..protocol import Answer, Message, Outcome, birth_date, dumps, format_answer, loads, spec_for
 from ..protocol.responses import response_with
-from .lookup import SEARCHES, Release, release, search
+from .lookup import SEARCHES, Release, TermsError, release, search
+from .orders import of_subject, resolved, under_order
+from .recovery import Answering, at, denial, reconcile
 from .review import Hold, ReviewError, ReviewQueue, new_reference
 
-REVIEW_DENIED = "review-denied"
+REFUSED = "refused"
+"""A review entry's outcome when a release was refused: nothing was sent, the request is held."""
 
 
 class GatewayError(Exception):
     """The gateway cannot start: its configuration or one of its stores is unusable."""
+
+
+class ReviewRefused(ReviewError):
+    """A release the policy and directory in force now would deny; the refusal is audited
+    and the request stays held, so it can still be denied."""
+
+    def __init__(self, reference: str, decision: Decision, seq: int) -> None:
+        self.reference, self.decision, self.seq = reference, decision, seq
+        super().__init__(f"{reference} cannot be released: the policy in force now denies it "
+                         f"({decision.explanation}); the refusal is audit entry {seq} and the "
+                         "request is still held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,7 @@ class Gateway:
             self.log: AuditLog = stack.enter_context(open_state_log(data, self.state))
             self.queue = stack.enter_context(ReviewQueue(data, self.state))
             self.notices = stack.enter_context(NoticeBook(data, self.state))
+            self._reconcile()
             self._noticed_at = 0.0
             self._catch_up_notices()
             self._stack = stack.pop_all()
@@ -137,27 +152,48 @@ class Gateway:
         """A held request answered after review: looked up now, audited with the reviewer.
         The request leaves the queue, and its late answer goes on file for the switch, only
         once the review's audit entry has committed."""
+        self.policy.check()
         with self.queue.reviewing(reference, "released", reviewer) as held:
             query = loads(held.message)
-            body = _base(query, held.message_id, self.state)
-            self._sender(query, body)
-            pending = self._looked_up(query, held.decision, body, _group(query), held.reference)
-            result = self._reviewed(pending, held.reference, reviewer, held.decision, note)
+            now = datetime.now(UTC)
+            body = _base(query, held.message_id, self.state, now)
+            agency = self._sender(query, body)
+            try:
+                decision, order = self._decided(query, body, agency, self._on_file(), now)
+            except Exception as error:  # fail closed: a release needs a decision now
+                decision = Decision(Verdict.DENY, query.key, reasons=(ENGINE_ERROR,))
+                body["error"] = f"{type(error).__name__}: {error}"
+            if decision.verdict is Verdict.DENY:
+                self._refuse(held.reference, reviewer, decision, body, note)
+            pending = self._looked_up(query, decision, body, _group(query), held.reference,
+                                      order)
+            result = self._reviewed(pending, held.reference, reviewer, decision, note)
+            at("review-logged")
             self.queue.file_late(held, query.sender, result)
             return result
+
+    def _refuse(self, reference: str, reviewer: str, decision: Decision,
+                body: dict[str, Any], note: str) -> None:
+        """Audit a release the policy in force refuses, then raise, so the queue's
+        transaction rolls back and the request stays held."""
+        body.update(outcome=REFUSED, reviewer=reviewer, reference=reference, review="released",
+                    note=note, policies=list(decision.policies),
+                    policy_version=decision.version or self.policy.version)
+        (seq,) = self.log.append_many([(EntryKind.REVIEW, body)])
+        raise ReviewRefused(reference, decision, seq)
 
     def deny(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request refused after review; the refusal is audited and sent, and only
         then does the request leave the queue."""
         with self.queue.reviewing(reference, "denied", reviewer) as held:
             query = loads(held.message)
-            reason = f"A {self.state} coordinator reviewed this request and denied it."
-            answer = Answer(self.state, _group(query), Outcome.DENIED, policy=REVIEW_DENIED,
-                            reason=reason, reference=held.reference)
+            answer = denial(self.state, _group(query), held.reference)
             body = _base(query, held.message_id, self.state)
             self._sender(query, body)
+            denied = Decision(Verdict.DENY, held.decision.action, version=held.decision.version)
             result = self._reviewed(_answered(query, answer, body), held.reference, reviewer,
-                                    held.decision, note)
+                                    denied, note)
+            at("review-logged")
             self.queue.file_late(held, query.sender, result)
             return result
 
@@ -165,9 +201,20 @@ class Gateway:
                   decision: Decision, note: str) -> Result:
         pending.kind = EntryKind.REVIEW
         pending.body.update(reviewer=reviewer, reference=reference,
-                            policy_version=decision.version, note=note)
+                            policy_version=decision.version, note=note,
+                            review="denied" if decision.verdict is Verdict.DENY else "released")
         pending.reference = reference
         return self._commit([pending])[0]
+
+    def _reconcile(self) -> None:
+        """Agree the review queue with the log after whatever stopped the last process."""
+        answering = Answering(self.state, self.driver_ori, self.vehicle_ori, self.store,
+                              self.policy.engine.source)
+        filed, closed = reconcile(self.log, self.queue, answering)
+        if filed or closed:
+            _log.warning("%s: after a stop, %d held requests put on file for review and %d "
+                         "reviews closed as the audit log records them", self.state, filed,
+                         closed)
 
     def _on_file(self) -> OnFile | Exception:
         """Court orders and attestations for a batch; an error fails each query of it closed."""
@@ -203,16 +250,12 @@ class Gateway:
             return _Pending(query, None, note, body, Outcome.ERROR)
         agency = self._sender(query, body)
         try:
-            request, order = self._request(query, body, agency, on_file, now)
-            decision = self.policy.decide(request)
+            decision, order = self._decided(query, body, agency, on_file, now)
         except Exception as error:  # fail closed: no decision means no disclosure
             return self._failed(query, body, error)
-        body["policies"] = list(decision.policies)
-        body["policy_version"] = decision.version
-        body["court_order"] = order
         verdict = decision.verdict
         if verdict is Verdict.ALLOW:
-            return self._looked_up(query, decision, body, spec.group)
+            return self._looked_up(query, decision, body, spec.group, order=order)
         first = decision.reasons[0] if decision.reasons else None
         policy, reason = (first.policy, first.text) if first else (None, None)
         if verdict is Verdict.REVIEW:
@@ -221,38 +264,69 @@ class Gateway:
             answer = Answer(self.state, spec.group, Outcome.HELD, policy=policy, reason=reason,
                             reference=reference)
             hold = Hold(reference, query.sender, query.key, message_id, dumps(query), decision)
+            body["message"] = hold.message  # so a start after a crash can put it on file
             return _answered(query, answer, body, reference=reference, hold=hold)
         answer = Answer(self.state, spec.group, Outcome.DENIED, policy=policy, reason=reason)
         return _answered(query, answer, body)
 
-    def _request(self, query: Message, body: dict[str, Any], agency: Agency | None,
-                 on_file: OnFile | Exception, now: datetime) -> tuple[Request, str | None]:
-        court_order, attested, reference = False, False, None
+    def _decided(self, query: Message, body: dict[str, Any], agency: Agency | None,
+                 on_file: OnFile | Exception,
+                 now: datetime) -> tuple[Decision, CourtOrder | None]:
+        """The decision under the policy, directory and orders in force, noted in the audit
+        body with the order it rests on and that order's subject."""
+        order, attested = None, False
         if agency is not None:
             if isinstance(on_file, Exception):
                 raise on_file
-            court_order, attested, reference = context_for(
-                on_file, agency, lambda: _subject(query, now.date()), now)
+            order = on_file.matching_order(agency, lambda: _subject(query, now.date()), now)
+            attested = on_file.is_attested(agency.ori, now)
         request = Request(query.sender, query.key, body["reason"], body["multi_state"],
-                          query.value("IMQ") == "Y", court_order, attested)
-        return request, reference
+                          query.value("IMQ") == "Y", order is not None, attested)
+        decision, order = under_order(self.policy.decide, request, order)
+        body["policies"] = list(decision.policies)
+        body["policy_version"] = decision.version
+        body["court_order"] = order.reference if order else None
+        if order is not None:
+            body["court_order_subject"] = list(order.subject.identifiers)
+        return decision, order
 
     def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any], group: str,
-                   reference: str | None = None) -> _Pending:
+                   reference: str | None = None, order: CourtOrder | None = None) -> _Pending:
         try:
-            found: Release = release(search(self.store, query, decision), decision, group)
+            hits = search(self.store, query, decision)
+            if order is not None:
+                subject = resolved(order.subject, self.store)
+                mine = of_subject(hits, subject, _subject(query, datetime.now(UTC).date()))
+                body["undisclosed"] = len(hits) - len(mine)
+                hits = mine
+            found: Release = release(hits, decision, group)
+        except TermsError as error:  # the requester's terms: a reject naming the field
+            return self._rejected(query, body, error)
         except Exception as error:  # the store failed: answer "try again", still audited
             return self._failed(query, body, error, reference)
+        note = (f"COURT ORDER {order.reference}: RECORDS OF ITS SUBJECT ONLY, ELEMENTS IT NAMES"
+                if order is not None else None)
         if not found.records:
-            answer = Answer(self.state, group, Outcome.NO_RECORD, reference=reference)
+            answer = Answer(self.state, group, Outcome.NO_RECORD, reference=reference,
+                            note=note)
             return _answered(query, answer, body)
         outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
-        answer = Answer(self.state, group, outcome, found.records, reference=reference)
+        answer = Answer(self.state, group, outcome, found.records, reference=reference,
+                        note=note)
         body["released"] = list(decision.released)
         body["withheld"] = list(decision.withheld)
         body["records"] = list(found.record_ids)
         body["photo_released"] = bool(found.photos)
         return _answered(query, answer, body, photos=found.photos)
+
+    def _rejected(self, query: Message, body: dict[str, Any], error: TermsError) -> _Pending:
+        """The requester's error, answered as the reject that names it, never "try again"."""
+        reject = error.with_context(key=query.key,
+                                     original=" ".join(str(f) for f in query.fields))
+        body["outcome"] = Outcome.ERROR.value
+        body["reject"] = reject.code.value
+        body["error"] = "requester: " + " ".join(reject.detail)
+        return _Pending(query, _group(query), reject.text, body, Outcome.ERROR)
 
     def _failed(self, query: Message, body: dict[str, Any], error: Exception,
                 reference: str | None = None) -> _Pending:
@@ -267,6 +341,7 @@ class Gateway:
         seqs = self.log.append_many([(p.kind, p.body) for p in pending])
         holds = [(i, p.hold) for i, p in enumerate(pending) if p.hold is not None]
         if holds:
+            at("held-logged")
             self._file(holds, pending, seqs)
         if self.notices.duty is not None:
             self._notify([(seq, p.body) for p, seq in zip(pending, seqs, strict=True)])
@@ -387,15 +462,18 @@ def _group(query: Message) -> str:
 
 
 def _subject(query: Message, today: date) -> Subject:
-    """Who the query asks about, for matching court orders; unreadable terms match nothing."""
+    """Who the query asks about, by every identifier it carries, for matching court orders;
+    a query with an unreadable DOB matches none. RPQ's plate is a pattern, not a plate."""
     dob = query.value("DOB")
     try:
         born = birth_date(dob, today) if dob else None
-        return Subject(query.value("OLN") or "", (query.value("NAM") or "") if born else "",
-                       born, query.value("LIC") or "", query.value("VIN") or "")
     except ValueError:
-        return Subject(query.value("OLN") or "", plate=query.value("LIC") or "",
-                       vin=query.value("VIN") or "")
+        return Subject()
+    plate = query.value("LIC") or ""
+    partial = query.key == "RPQ"
+    return Subject(query.value("OLN") or "", query.value("NAM") or "", born,
+                   "" if partial else plate, query.value("VIN") or "",
+                   pattern=plate if partial else "")
 
 
 def _oris(data: DataDir, state: str) -> tuple[str, str]:

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS held (
     reviewer TEXT,
     reviewed_at TEXT
 );
+CREATE TABLE IF NOT EXISTS reconciled (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
 """
 
 
@@ -81,14 +85,45 @@ class ReviewQueue:
         self.hold_many([Hold(reference, ori, key, message_id, message, decision)])
 
     def hold_many(self, holds: Sequence[Hold]) -> None:
-        """Put requests on file for review in one durable transaction: all of them or none."""
-        time = datetime.now(UTC).isoformat(timespec="microseconds")
+        """Put requests on file for review in one durable transaction: all of them or none.
+        A request already on file (a start after a crash filed it first) stays as it is."""
+        with self._transaction():
+            self.put_back(holds, datetime.now(UTC))
+
+    def put_back(self, holds: Sequence[Hold], when: datetime) -> None:
+        """File requests inside the caller's transaction, keeping any already on file."""
+        time = when.isoformat(timespec="microseconds")
         rows = [(h.reference, time, h.ori, h.key, h.message_id, h.message,
                  json.dumps(_decision_json(h.decision))) for h in holds]
+        self._db.executemany(
+            "INSERT INTO held (reference, time, ori, key, message_id, message, decision)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING", rows)
+
+    def statuses(self, references: Sequence[str]) -> dict[str, str]:
+        """The status of each of these requests that is on file."""
+        found: dict[str, str] = {}
+        for reference in references:
+            row = self._db.execute("SELECT status FROM held WHERE reference = ?",
+                                   (reference,)).fetchone()
+            if row is not None:
+                found[reference] = row[0]
+        return found
+
+    def reconciled(self) -> int:
+        """The log size up to which the log and this queue were last found to agree."""
+        row = self._db.execute("SELECT seq FROM reconciled WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def mark_reconciled(self, size: int) -> None:
+        self._db.execute("INSERT INTO reconciled VALUES (1, ?) ON CONFLICT (id) DO UPDATE"
+                         " SET seq = excluded.seq", (size,))
+
+    @contextmanager
+    def settling(self) -> Iterator[ReviewQueue]:
+        """One write transaction on the queue for a start's reconciliation: while it is open
+        no review can be between its audit entry and its close-out."""
         with self._transaction():
-            self._db.executemany(
-                "INSERT INTO held (reference, time, ori, key, message_id, message, decision)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            yield self
 
     def get(self, reference: str) -> Held:
         row = self._db.execute(

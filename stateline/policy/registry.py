@@ -81,19 +81,21 @@ def parse_elements(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """The person or vehicle an order names or a query asks about. Any identifier matches;
-    a name counts only with its date of birth (NAM+DOB), as a query would give them."""
+    """The person or vehicle an order names, a query asks about, or a record is. A name
+    counts only with its date of birth (NAM+DOB), as a query would give them; `pattern` is an
+    RPQ partial plate (* any run, ? one character)."""
 
     oln: str = ""
     name: str = ""
     dob: date | None = None
     plate: str = ""
     vin: str = ""
+    pattern: str = ""
     key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        for attribute in ("oln", "plate", "vin"):
+        for attribute in ("oln", "plate", "vin", "pattern"):
             put(self, attribute, "".join(getattr(self, attribute).split()).upper())
         name = parse_name(self.name) if self.name.strip() else None
         put(self, "name", name.text if name else "")
@@ -112,9 +114,32 @@ class Subject:
         return bool(
             (self.oln and self.oln == other.oln)
             or (self.name and self.dob and self.dob == other.dob and self.key == other.key)
-            or (self.plate and self.plate == other.plate)
+            or (self.plate and (self.plate == other.plate or _fits(other.pattern, self.plate)))
             or (self.vin and self.vin == other.vin)
         )
+
+    def conflicts(self, other: Subject) -> bool:
+        """True when an identifier both give differs: the two cannot be one person or
+        vehicle, whatever else they share."""
+        pairs = ((self.oln, other.oln), (self.plate, other.plate), (self.vin, other.vin),
+                 (self.name and self.key, other.name and other.key), (self.dob, other.dob))
+        return any(mine and theirs and mine != theirs for mine, theirs in pairs) or \
+            bool(self.plate and other.pattern and not _fits(other.pattern, self.plate)) or \
+            bool(other.plate and self.pattern and not _fits(self.pattern, other.plate))
+
+    def agrees(self, other: Subject) -> bool:
+        """True when some identifier both give is the same and none differs: a decoy
+        identifier beside the right one is enough to disagree."""
+        return self.names(other) and not self.conflicts(other)
+
+
+def _fits(pattern: str, plate: str) -> bool:
+    """Whether a partial plate (* any run, ? one character) covers the whole plate."""
+    if not pattern:
+        return False
+    wanted = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
+                     for ch in pattern)
+    return re.fullmatch(wanted, plate) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +261,9 @@ class Registry:
 
     def matching_order(self, agency: Agency, subject: Subject,
                        when: datetime) -> CourtOrder | None:
-        """An order in force at `when` for this agency (its ORI or its component) that names
-        the subject; of several, the one that runs longest."""
+        """An order in force at `when` for this agency (its ORI or its component) whose
+        subject agrees with every identifier asked about; of several, the one that runs
+        longest."""
         return self.on_file().matching_order(agency, subject, when)
 
     def add_attestation(self, ori: str, valid_until: date, statement: str = DEFAULT_STATEMENT,
@@ -343,7 +369,7 @@ class OnFile:
             return None
         asked = subject if isinstance(subject, Subject) else subject()
         for order in orders:
-            if order.status(when) == "in force" and order.subject.names(asked):
+            if order.status(when) == "in force" and order.subject.agrees(asked):
                 return order
         return None
 

@@ -241,3 +241,16 @@ def test_of_several_orders_the_longest_running_decides(registry: Registry) -> No
         "2026-CV-30", "2026-CV-29", "2026-CV-31"]
     found = registry.matching_order(ICE, JANE, DURING)
     assert found is not None and found.reference == "2026-CV-30"
+
+
+@pytest.mark.parametrize("asked", [
+    Subject(oln=OTHER.oln, name=JANE.name, dob=JANE.dob),
+    Subject(oln=JANE.oln, name=OTHER.name, dob=OTHER.dob),
+    Subject(oln=JANE.oln, dob=OTHER.dob),
+])
+def test_a_decoy_identifier_beside_the_ordered_one_matches_no_order(registry: Registry,
+                                                                    asked: Subject) -> None:
+    registry.add_order("2026-CV-30", JANE, START, END, ori=ICE.ori)
+    assert registry.matching_order(ICE, asked, DURING) is None
+    assert registry.matching_order(ICE, Subject(oln=JANE.oln, name=JANE.name, dob=JANE.dob),
+                                   DURING) is not None

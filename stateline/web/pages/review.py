@@ -11,7 +11,15 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ...audit import LogError
-from ...gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue
+from ...gateway import (
+    Gateway,
+    GatewayError,
+    Held,
+    Result,
+    ReviewError,
+    ReviewQueue,
+    ReviewRefused,
+)
 from ...notices import NoticeBook, NoticeConfigError
 from ...policy.source import PolicyError
 from ...policy.store import StateError
@@ -73,6 +81,8 @@ def review(board: Dashboard, visit: Visit, reference: str, release: bool,
                 raise ReviewError(f"{held.reference} was already reviewed ({held.status}); "
                                   "nothing was sent")
             result = (gateway.release if release else gateway.deny)(held.reference, who, note)
+    except ReviewRefused:
+        raise
     except ReviewError as error:
         raise NotFound(str(error)) from None
     except (GatewayError, PolicyError, LogError, StateError, sqlite3.Error, OSError) as error:
@@ -100,8 +110,13 @@ def routes(board: Dashboard) -> APIRouter:
             found = await run_in_threadpool(waiting, board, visit.state or "")
             return page(visit, "review.html", 422, area="review", waiting=found,
                         problem=f"{reference}: write a note saying why; nothing was sent.")
-        result = await run_in_threadpool(review, board, visit, reference, action == "release",
-                                         note)
+        try:
+            result = await run_in_threadpool(review, board, visit, reference,
+                                             action == "release", note)
+        except ReviewRefused as refused:
+            found = await run_in_threadpool(waiting, board, visit.state or "")
+            return page(visit, "review.html", 409, area="review", waiting=found,
+                        problem=f"{refused}. Nothing was sent; you can still deny it.")
         return page(visit, "reviewed.html", area="review", result=result,
                     verb="released" if action == "release" else "denied",
                     response=format_text(result.response), note=note)
