@@ -78,7 +78,9 @@ SEARCHES: dict[str, Search] = {
     "DQ": _person, "KQ": _person, "DNQ": _name,
     "RQ": _vehicle, "RNQ": _owner, "RPQ": _partial_plate,
 }
-"""The search each decided action runs (regional keys arrive decided as DQ or RQ)."""
+"""The one search each decided action runs (regional keys arrive decided as DQ or RQ); its keys
+are the protocol's query keys, as `policy.schema.QUERY_ACTIONS` derives them (a test holds the
+two together)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,15 @@ from importlib import resources
 
 from cedarpy import Schema
 
-QUERY_ACTIONS: dict[str, str] = {
-    "DQ": "driver", "DNQ": "driver", "KQ": "history",
-    "RQ": "vehicle", "RNQ": "vehicle", "RPQ": "vehicle",
-}
-"""Each query action and the message group it belongs to."""
+from ..protocol.keys import KEYS
 
-DELIVERED_AS = {"DQG": "DQ", "RQG": "RQ"}
+QUERY_ACTIONS: dict[str, str] = {spec.key: spec.group for spec in KEYS.values()
+                                 if spec.group and spec.delivered_as is None}
+"""Each query action and the message group it belongs to, from the protocol's key table (the
+Cedar schema declares the same actions; a test holds the two together)."""
+
+DELIVERED_AS: dict[str, str] = {spec.key: spec.delivered_as for spec in KEYS.values()
+                                if spec.delivered_as}
 """Regional keys are decided as the key states receive."""
 
 ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {

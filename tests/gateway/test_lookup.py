@@ -3,10 +3,14 @@ out because nobody asked for it."""
 
 from __future__ import annotations
 
+import re
+
 from stateline.dmv.records import Hit
-from stateline.gateway.lookup import release
+from stateline.gateway.lookup import SEARCHES, release
 from stateline.policy.engine import Decision, Verdict
+from stateline.policy.schema import DELIVERED_AS, QUERY_ACTIONS, schema_text
 from stateline.protocol import Field
+from stateline.protocol.keys import KEYS
 
 PNG = b"\x89PNG..."
 
@@ -58,3 +62,19 @@ def test_an_element_a_record_lacks_is_not_invented() -> None:
     hit = Hit("driver", "WDL3", {"identity": (Field("OLN", "WDL3"),)})
     found = release([hit], decided(("identity", "address"), ("ssn",)), "driver")
     assert [s.element for s in found.records[0].sections] == ["identity", "ssn"]
+
+
+def test_every_query_key_of_the_protocol_has_exactly_one_search() -> None:
+    """What a key is lives in the protocol's key table; the policy's actions and the gateway's
+    searches are derived from it or checked against it here."""
+    decided = {spec.delivered_as or spec.key for spec in KEYS.values() if spec.is_query}
+    assert set(SEARCHES) == decided == set(QUERY_ACTIONS)
+    for key, group in QUERY_ACTIONS.items():
+        assert KEYS[key].group == group
+
+
+def test_the_cedar_schema_declares_each_query_action_in_its_group() -> None:
+    declared = re.findall(r'action ((?:"\w+",? ?)+) in \["(\w+)"\]\s+appliesTo', schema_text())
+    actions = {name: group for names, group in declared for name in re.findall(r'"(\w+)"', names)}
+    assert actions == QUERY_ACTIONS
+    assert DELIVERED_AS == {"DQG": "DQ", "RQG": "RQ"}
