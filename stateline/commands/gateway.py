@@ -124,7 +124,7 @@ def serve_command(
     stopped_by = "the server"
     try:
         uvicorn.run(application, host=host, port=port, access_log=access_log,
-                    log_level="info", timeout_graceful_shutdown=10)
+                    log_level="info", timeout_graceful_shutdown=10, proxy_headers=False)
     except _Stopped as stop:
         stopped_by = str(stop)
     finally:

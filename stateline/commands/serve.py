@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Sequence
 from types import FrameType
 
 import typer
@@ -28,6 +29,23 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8750
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 """A server listening everywhere is reached here through loopback."""
+
+
+TRUSTED_PROXY = typer.Option(
+    [], "--trusted-proxy", metavar="ADDRESS",
+    help="A reverse proxy (IP address or network) whose X-Forwarded-For names the client; "
+         "repeat for more. Without one, every request is from the address it came from.")
+
+
+def server_config(app: FastAPI, host: str, port: int,
+                  trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+    """How every Stateline web server runs: X-Forwarded-For is believed only from a proxy
+    named here (uvicorn believes it from loopback by default), so sign-in throttling and the
+    audit see the real peer."""
+    trusted = [proxy.strip() for proxy in trusted_proxies if proxy.strip()]
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          lifespan="on", proxy_headers=bool(trusted),
+                          forwarded_allow_ips=trusted or None)
 
 
 class _Stop:
@@ -48,6 +66,7 @@ def run(
                              help="Port to listen on (0: any free port; see DIR/serve.json)."),
     dashboard: bool = typer.Option(True, "--dashboard/--no-dashboard",
                                    help="Serve the coordinators' dashboard too."),
+    trusted_proxy: list[str] = TRUSTED_PROXY,
 ) -> None:
     """Run the switch, every state's gateway, the HTTP API and the dashboard in one process."""
     folder = DataDir.resolve(data)
@@ -74,18 +93,18 @@ def run(
     stop = _Stop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
-    if not asyncio.run(_serve(app, folder, host, port, states, stop)):
+    server = uvicorn.Server(server_config(app, host, port, trusted_proxy))
+    if not asyncio.run(_serve(server, app, folder, states, stop)):
         asyncio.run(transport.close())
         options.fail(f"stateline serve could not start on {host}:{port} (see above)",
                      "not-started")
     typer.echo("Stopped: deliveries finished, every gateway signed its audit log's head.")
 
 
-async def _serve(app: FastAPI, folder: DataDir, host: str, port: int, states: list[str],
+async def _serve(server: uvicorn.Server, app: FastAPI, folder: DataDir, states: list[str],
                  stop: _Stop) -> bool:
     """Serve until stopped; False when the server never started listening."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
+    host = server.config.host
     serving = asyncio.create_task(_listening(server))
     while not server.started and not serving.done():
         server.should_exit = server.should_exit or stop.asked

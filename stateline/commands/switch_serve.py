@@ -23,6 +23,7 @@ from ..transport.nats import Names, NatsTransport, shown
 from ..transport.nats_switch import SubmissionService
 from ..web import client
 from ..web.app import create_app
+from .serve import server_config
 
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 """An API listening everywhere is reached here through loopback."""
@@ -65,8 +66,7 @@ async def _serve(folder: DataDir, url: str, names: Names, host: str, port: int,
         raise
     switch = Switch(folder, transport, holds=holds)
     app = create_app(folder, switch, dashboard=dashboard)  # its lifespan starts and closes it
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
+    server = uvicorn.Server(server_config(app, host, port))
     serving = asyncio.create_task(_listening(server))
     while not server.started and not serving.done():
         server.should_exit = server.should_exit or bool(stop.name)

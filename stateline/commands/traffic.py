@@ -15,6 +15,9 @@ from ..switch.traffic import Search, TrafficLog
 from . import options
 from .switching import answering, console
 
+LIMIT = 100_000
+"""The most entries one search shows."""
+
 app = typer.Typer(help="The switch's traffic log: every message in and out, kept one year.",
                   no_args_is_help=True)
 
@@ -29,9 +32,10 @@ def _when(text: str | None, option: str, *, end: bool = False) -> datetime | Non
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return start + timedelta(days=1) if end else start
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        options.fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or an ISO time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        options.fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or an ISO time "
+                     "between the years 1 and 9999")
 
 
 @app.command("search")
@@ -45,7 +49,7 @@ def search_command(
     until: str | None = typer.Option(None, "--until",
                                      help="To this date (inclusive) or time (UTC)."),
     text: str | None = typer.Option(None, "--text", help="Text anywhere in the message."),
-    limit: int = typer.Option(50, "--limit", min=1, help="Most entries shown."),
+    limit: int = typer.Option(50, "--limit", min=1, max=LIMIT, help="Most entries shown."),
     data: str = options.DATA,
     as_json: bool = options.JSON,
 ) -> None:

@@ -2,6 +2,10 @@
 
 An import reads and checks every row before it touches the directory, reports every problem
 with its row number (the header is row 1) and column, and then writes in one transaction.
+
+Every CSV the project writes passes its text cells through `spreadsheet_cell` (OWASP's rule
+against formula injection: a quote before a cell a spreadsheet would run), and an import reads
+cells back through `plain_cell`, so an export imports as the directory it came from.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +32,21 @@ from .agency import (
     split_programs,
 )
 from .store import COLUMNS, Directory, Snapshot
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+"""A cell a spreadsheet would run as a formula, behind any number of quotes: quoting every
+such cell (quoted ones too) makes the quote removable again without guessing."""
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A text cell for a CSV export that a spreadsheet shows as text, never runs."""
+    return f"'{value}" if _FORMULA.match(value) else value
+
+
+def plain_cell(cell: str) -> str:
+    """The value `spreadsheet_cell` was given: its exports import as they were."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
+
 
 _FLAGS = {"yes": True, "y": True, "true": True, "1": True,
           "no": False, "n": False, "false": False, "0": False}
@@ -146,7 +166,7 @@ def _agency(number: int, row: list[str], columns: list[str],
     bad = False
     for column, cell in zip(columns, row, strict=True):
         try:
-            values[column] = _READ.get(column, str.strip)(cell)
+            values[column] = _READ.get(column, str.strip)(plain_cell(cell))
         except DirectoryError as error:
             errors.append(RowError(number, column, str(error)))
             bad = True
@@ -187,7 +207,8 @@ def format_agencies(agencies: Iterable[Agency]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for agency in sorted(agencies, key=lambda a: a.ori):
-        writer.writerow([_WRITE.get(c, str)(getattr(agency, c)) for c in COLUMNS])
+        writer.writerow([spreadsheet_cell(_WRITE.get(c, str)(getattr(agency, c)))
+                         for c in COLUMNS])
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 ORIGINAL_SHOWN = 100
@@ -54,7 +55,7 @@ class Reject(Exception):
         original: str = "",
     ) -> None:
         self.code = code
-        self.detail: tuple[str, ...] = detail
+        self.detail: tuple[str, ...] = tuple(writable(line) for line in detail)
         self.key = key
         self.original = original
         super().__init__(self.text)
@@ -91,7 +92,25 @@ class Reject(Exception):
         }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    """Text with each lone surrogate replaced by U+FFFD, so a reject quoting bad input can
+    still be written as UTF-8 (to a store, a response or a terminal)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def shown_original(raw: str) -> str:
     """The first characters of an input as an ER quotes them: printable, one line per line."""
     printable = "".join(ch for ch in raw if ch == "\n" or ch.isprintable())
     return printable.strip()[:ORIGINAL_SHOWN]
+
+
+def require_utf8(text: str, what: str) -> None:
+    """Refuse text UTF-8 cannot write (a lone surrogate: JSON's ``\\ud800`` escape, or a command
+    line's undecodable bytes) where it comes in, before a store or a wire fails on it."""
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise Reject(RejectCode.STRUCTURE, f"{what} IS NOT UTF-8 TEXT: A LONE SURROGATE AT "
+                     f"CHARACTER {found.start() + 1}")

@@ -99,7 +99,7 @@ def birth_date(value: str, today: date) -> date:
 def check_year(value: str) -> str | None:
     if len(value) == 4 and value.isdigit() and int(value) in YEAR_RANGE:
         return None
-    return f"YEAR {value or '(EMPTY)'} MUST BE CCYY"
+    return f"VYR {value or '(EMPTY)'} MUST BE A CCYY YEAR"
 
 
 def check_plate_year(value: str) -> str | None:

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .errors import Reject, RejectCode
+from .errors import Reject, RejectCode, require_utf8
 from .keys import spec_for
 from .model import Field, Message, OutputHeader, Stamp
 
@@ -92,6 +92,7 @@ def _string(obj: dict[str, Any], name: str) -> str:
     value = obj.get(name)
     if not isinstance(value, str):
         raise Reject(RejectCode.STRUCTURE, f"JSON MEMBER {name} MUST BE A STRING")
+    require_utf8(value, f"JSON MEMBER {name}")
     return value
 
 
@@ -110,6 +111,8 @@ def _strings(obj: dict[str, Any], name: str) -> list[str]:
     items = _list(obj, name)
     if not all(isinstance(item, str) for item in items):
         raise Reject(RejectCode.STRUCTURE, f"JSON MEMBER {name} MUST BE A LIST OF STRINGS")
+    for item in items:
+        require_utf8(item, f"JSON MEMBER {name}")
     return items
 
 

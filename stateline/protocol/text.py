@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .errors import Reject, RejectCode
+from .errors import Reject, RejectCode, require_utf8
 from .model import TRAILING, Message, OutputHeader, Stamp
 
 TXT = "TXT"
@@ -75,6 +75,7 @@ def _clean(raw: str) -> str:
 
 
 def _parse(raw: str) -> Message:
+    require_utf8(raw, "THE MESSAGE")
     text = _clean(raw)
     if not text:
         raise Reject(RejectCode.STRUCTURE, "THE MESSAGE IS EMPTY")

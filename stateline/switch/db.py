@@ -13,14 +13,25 @@ uncommitted turn (well under a millisecond of work), never part of one write."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
 from .errors import SwitchError
+
+log = logging.getLogger("stateline.switch")
+
+Batch = tuple[str, Sequence[Sequence[object]]]
+"""One statement and the rows it is run for."""
+
+ROW_FAILURES = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
+                sqlite3.ProgrammingError, ValueError, OverflowError)
+"""What one row can fail with on its own (a constraint, text SQLite cannot take, a number
+out of range): that row is dropped, never the rows written with it."""
 
 
 class Store:
@@ -108,6 +119,30 @@ class Store:
             elif not group.scheduled:
                 group.scheduled = True
                 loop.call_soon(self.commit)
+
+    def write_batches(self, batches: Sequence[Batch]) -> int:
+        """Run each statement for its rows in one transaction; if a row fails, write them
+        again one by one, so only the rows that fail alone are lost (logged). How many were."""
+        try:
+            with self.transaction() as db:
+                for statement, rows in batches:
+                    if rows:
+                        db.executemany(statement, rows)
+            return 0
+        except ROW_FAILURES as error:
+            log.warning("a grouped write to %s failed (%s); writing its rows one by one",
+                        self.path.name, error)
+        dropped = 0
+        for statement, rows in batches:
+            for row in rows:
+                try:
+                    with self.transaction() as db:
+                        db.execute(statement, row)
+                except ROW_FAILURES as error:
+                    dropped += 1
+                    log.error("dropped a row %s could not take: %s (%s)", self.path.name,
+                              error, statement.split("(")[0].strip())
+        return dropped
 
     def commit(self) -> None:
         """Commit the grouped writes now (if any) and wake whoever waits for them."""

@@ -128,25 +128,22 @@ class SubmissionStore(Store):
 
     def write(self) -> None:
         """Write the rows kept since the last write, in one transaction with any others of
-        this turn: a fan-out's fifty answers cost four statements, not two hundred."""
+        this turn: a fan-out's fifty answers cost four statements, not two hundred. A row
+        that cannot be written costs only itself (Store.write_batches)."""
         with self.lock:
             rows = self._waiting
             if rows.empty or self._shared.closed:
                 return
             self._waiting = _Rows()
-            with self.transaction() as db:
-                if rows.submissions:
-                    db.executemany("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   rows.submissions)
-                if rows.legs:
-                    db.executemany("INSERT INTO leg VALUES (?, ?, ?, ?)", rows.legs)
-                if rows.responses:
-                    db.executemany("INSERT INTO response (message_id, time, state, key,"
-                                   " outcome, text, body, reference, late, photos, summary)"
-                                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.responses)
-                if rows.statuses:
-                    db.executemany("UPDATE leg SET status = ? WHERE message_id = ? AND"
-                                   " state = ?", rows.statuses)
+            self.write_batches((
+                ("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.submissions),
+                ("INSERT INTO leg VALUES (?, ?, ?, ?)", rows.legs),
+                ("INSERT INTO response (message_id, time, state, key, outcome, text, body,"
+                 " reference, late, photos, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 rows.responses),
+                ("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
+                 rows.statuses),
+            ))
 
     def _written(self) -> None:
         """Rows kept: written at once without a running loop, else on the loop's next turn

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from ..datadir import DataDir
 from ..protocol import Message, Reject, Stamp, read, read_json, reject_message
+from ..protocol.errors import writable
 from ..transport.base import Transport
 from .admission import Impersonation, admit, claimed_ori
 from .config import SwitchConfig
@@ -177,8 +178,9 @@ class Switch:
         stores.submissions.open(Header(message_id, credential.ori, credential.id,
                                        reject.key or "", False, False, 0.0), [])
         stores.submissions.respond(message_id, Sent("NL", answer, "rejected"))
-        stores.traffic.add([entry(IN, message_id, raw, reject.key, claimed_ori(raw) or "",
-                                   "NL"), outgoing(message_id, answer, credential.ori)])
+        stores.traffic.add([entry(IN, message_id, writable(raw), reject.key,
+                                  claimed_ori(raw) or "", "NL"),
+                            outgoing(message_id, answer, credential.ori)])
         return stores.submissions.view(message_id)
 
     async def _accept(self, message_id: str, credential: Credential, raw: str,

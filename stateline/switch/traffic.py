@@ -142,9 +142,9 @@ class TrafficLog(Store):
         with self.lock:
             if not rows or self._shared.closed:
                 return
-            with self.transaction() as db:
-                db.executemany("INSERT INTO traffic (time, direction, message_id, key, sender,"
-                               " destination, text) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.write_batches((("INSERT INTO traffic (time, direction, message_id, key,"
+                                 " sender, destination, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 rows),))
             self.commit()
 
     def search(self, search: Search) -> list[Entry]:

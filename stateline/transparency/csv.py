@@ -1,11 +1,14 @@
 """A report as one CSV file in long form, a row per published count: easy to load into a
-spreadsheet or a data frame, with the same marks as the JSON for counts not shown."""
+spreadsheet or a data frame, with the same marks as the JSON for counts not shown. Text cells
+a spreadsheet would run as formulas (a policy's reason, say) are quoted as the directory's
+export quotes them."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from ..directory.csvio import spreadsheet_cell
 from .model import PublicReport
 
 HEADER = ("table", "measure", "row_dimension", "row", "column_dimension", "column", "value")
@@ -22,19 +25,25 @@ def render(report: PublicReport) -> str:
                         ("last", report.period.last.isoformat()), ("as_of_size", a.size),
                         ("as_of_root", a.root), ("as_of_time", a.time),
                         ("threshold", report.threshold)):
-        writer.writerow(("about", "", "", name, "", "", value))
+        writer.writerow(_cells("about", "", "", name, "", "", value))
     for t in report.tables:
         rows = (*t.rows, TOTAL)
         grid = [*t.cells, t.column_totals]
         totals = (*t.row_totals, t.total)
         for row, values, total in zip(rows, grid, totals, strict=True):
             for column, value in zip((*t.columns, TOTAL), (*values, total), strict=True):
-                writer.writerow((t.id, t.measure, t.row_dimension, row, t.column_dimension,
-                                 column, value))
+                writer.writerow(_cells(t.id, t.measure, t.row_dimension, row,
+                                       t.column_dimension, column, value))
     for change in report.policy_changes:
         for label, notes in (("added", change.added), ("removed", change.removed),
                              ("changed", change.changed)):
             for note in notes:
-                writer.writerow(("policy-changes", "", "time", change.time, label, note.id,
-                                 note.reason))
+                writer.writerow(_cells("policy-changes", "", "time", change.time, label,
+                                       note.id, note.reason))
     return out.getvalue()
+
+
+
+def _cells(*row: object) -> list[object]:
+    """Text cells through `spreadsheet_cell`; numbers stay numbers."""
+    return [spreadsheet_cell(c) if isinstance(c, str) else c for c in row]

@@ -31,6 +31,10 @@ OTHER = "other"
 """The group of requests for keys no state answers (their outcome is `error`)."""
 
 
+YEARS = range(1900, 9999)
+"""Years a period may cover: each day of one, and the day after it, is a real date."""
+
+
 class PeriodError(ValueError):
     """A period that cannot be read, or that the log cannot report on."""
 
@@ -86,6 +90,9 @@ def parse_period(text: str) -> Period:
             break
         if first > last:
             raise PeriodError(f"period {given!r} ends before it begins")
+        if first.year not in YEARS or last.year not in YEARS:
+            raise PeriodError(f"period {given!r} is outside the years {YEARS.start}-"
+                              f"{YEARS.stop - 1}")
         label = given.upper() if form == "quarter" else given
         return Period(label, first, last)
     raise PeriodError(f"period {given!r} is not a year (2025), quarter (2025-Q1), month "

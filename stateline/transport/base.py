@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..protocol import Message, Outcome
+from ..protocol import Message, Outcome, Reject
 from ..protocol.jsonform import from_json, to_json
 
 
@@ -86,6 +86,8 @@ def envelope_from_json(data: bytes) -> Envelope:
                         obj.get("multi_state") is True)
     except (KeyError, TypeError) as error:
         raise TransportError(f"not an envelope: {error}") from None
+    except Reject as reject:
+        raise TransportError(f"not an envelope: {reject.text}") from None
 
 
 def reply_to_json(reply: Reply) -> bytes:
@@ -104,7 +106,7 @@ def reply_from_json(data: bytes) -> Reply:
                      Outcome(obj["outcome"]), obj.get("reference"),
                      tuple(base64.b64decode(p) for p in obj.get("photos", [])),
                      bool(obj.get("late", False)))
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, Reject) as error:
         raise TransportError(f"not a reply: {error}") from None
 
 

@@ -4,6 +4,8 @@ that round-trips exactly. The reader is fuzzed: nothing but a CsvError may come 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -180,3 +182,33 @@ def test_mutated_valid_csv_is_read_or_refused_with_a_csv_error(text: str) -> Non
     except CsvError as error:
         assert error.errors
         assert all(error.row is None or error.row >= 1 for error in error.errors)
+
+
+FORMULAS = ("=HYPERLINK(\"http://x.example\",\"hi\")", "+1+1", "-2+3", "@SUM(A1)",
+            "'=already quoted", "''+twice", "plain 'quoted' name")
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_an_exported_cell_a_spreadsheet_would_run_is_neutralised_and_reads_back(
+        text: str) -> None:
+    agency = Agency("WASPD0199", text, "WA", SPOKANE.level, "PD", contact=text)
+    exported = format_agencies([agency])
+    cells = next(csv.reader(io.StringIO(exported.splitlines()[1])))
+    for cell in (cells[COLUMNS.index("name")], cells[COLUMNS.index("contact")]):
+        assert cell[0] not in "=+-@\t\r"
+        assert cell == (f"'{text}" if text.lstrip("'")[0] in "=+-@" else text)
+    assert read_agencies(exported) == [agency]
+
+
+def test_an_import_still_refuses_what_is_invalid_behind_a_quote() -> None:
+    row = ["WASPD0199", "'=X", "WA", "local", "'PD", "", "", "yes", "AD", "", "yes", ""]
+    assert problems(HEADER + "\n" + ",".join(row)) == [
+        "row 2, column agency_type: WASPD0199: agency type \"'PD\" is not one of "
+        "PD SO SA LE FE JA JC JG JJ JF NJ"]
+
+
+@given(st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+               max_size=20).map(str.strip).filter(bool))
+def test_any_name_survives_export_and_import(name: str) -> None:
+    agency = Agency("WASPD0199", name, "WA", SPOKANE.level, "PD")
+    assert read_agencies(format_agencies([agency])) == [agency]

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from stateline.protocol import KEYS, Reject, RejectCode, birth_date, read
+from stateline.protocol import (
+    KEYS,
+    Field,
+    KeySpec,
+    Message,
+    Reject,
+    RejectCode,
+    TextKind,
+    birth_date,
+    read,
+    validate,
+)
+from stateline.protocol.fields import rule_for
+from stateline.protocol.keys import Addressing
 
 VALID_EXAMPLES = [
         "DQ.ORPPD0000.WA.TXT\nOLN/WDL123456",
@@ -127,3 +140,27 @@ def test_a_two_digit_dob_year_resolves_to_the_latest_past_century() -> None:
 def test_february_29_is_real_only_in_leap_years() -> None:
     read("DQ.ORPPD0000.WA.TXT\nNAM/DOE,J.DOB/20000229")
     assert reject_of("DQ.ORPPD0000.WA.TXT\nNAM/DOE,J.DOB/19000229").code is RejectCode.DOB
+
+
+
+BAD_DATES = {"DOB": "19901340", "VYR": "1899", "LIY": "187"}
+"""A value each date field's rule refuses."""
+GOOD_VALUES = {"OLN": "WDL1", "NAM": "DOE,JOHN", "DOB": "19900101", "LIC": "ABC*",
+               "LIY": "2025", "LIT": "PC", "VIN": "1HGCM82633A004352"}
+
+
+@pytest.mark.parametrize("spec", [s for s in KEYS.values() if s.text is TextKind.FIELDS],
+                         ids=lambda s: s.key)
+def test_every_keys_date_fields_are_checked_from_the_table(spec: KeySpec) -> None:
+    destination = "W1" if spec.destinations.addressing is Addressing.REGIONS else "WA"
+    dated = sorted(spec.allowed & BAD_DATES.keys())
+    for prefix in dated:
+        fields = {p: GOOD_VALUES[p] for p in spec.field_sets[-1]} | {prefix: BAD_DATES[prefix]}
+        message = Message(spec.key, "ORPPD0000", (destination,),
+                          fields=tuple(Field(p, v) for p, v in fields.items()))
+        with pytest.raises(Reject) as caught:
+            validate(message)
+        rule = rule_for(spec.key, prefix)
+        assert rule is not None and caught.value.code is rule.code
+        assert caught.value.detail[0].startswith(prefix)
+    assert dated or spec.key in ("DNQ",)

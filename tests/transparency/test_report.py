@@ -3,6 +3,9 @@ are computed at, policy changes, verification against the entries, and nothing p
 
 from __future__ import annotations
 
+import csv as stdlib_csv
+import dataclasses
+import io
 import json
 import os
 import sqlite3
@@ -18,6 +21,8 @@ from stateline.audit import EntryKind, audit_db
 from stateline.datadir import DataDir
 from stateline.transparency import csv, html
 from stateline.transparency.model import (
+    PolicyChange,
+    PolicyNote,
     PublicReport,
     ReportError,
     as_json,
@@ -295,3 +300,16 @@ def test_a_log_in_postgresql_reports_and_verifies_the_same(tmp_path: Path) -> No
     finally:
         with psycopg.connect(url, autocommit=True) as db:
             db.execute("DROP SCHEMA IF EXISTS audit_wy CASCADE")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(
+        two_years: tuple[DataDir, int]) -> None:
+    data, _ = two_years
+    report = build(data, "WA", parse_period("2024"))
+    hostile = PolicyChange("2024-05-01T00:00:00Z", "v9", (PolicyNote(
+        "@evil", "forbid", "=HYPERLINK(\"http://x.example\",\"click\")"),), (), ())
+    rows = list(stdlib_csv.reader(io.StringIO(csv.render(
+        dataclasses.replace(report, policy_changes=(hostile,))))))
+    assert ["policy-changes", "", "time", "2024-05-01T00:00:00Z", "added", "'@evil",
+            "'=HYPERLINK(\"http://x.example\",\"click\")"] in rows
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in rows for cell in row)

@@ -14,7 +14,7 @@ from stateline.datadir import DataDir
 from stateline.gateway import Gateway
 from stateline.gateway.outbox import Outbox
 from stateline.gateway.worker import GatewayThread
-from stateline.protocol import Field, Message, Stamp
+from stateline.protocol import Field, Message, Outcome, Stamp
 from stateline.sim.nation import build_nation
 from stateline.transport.base import Envelope, Reply, StateUnavailable, envelope_to_json
 from stateline.transport.jetstream_holds import JetStreamHolds
@@ -371,3 +371,37 @@ def test_a_sender_reaches_the_switch_over_nats(nation: DataDir, names: Names) ->
             assert nobody.value.code == "no-switch"
 
     asyncio.run(scenario())
+
+
+def test_a_gateway_answers_a_message_that_breaks_the_protocol_with_a_reject(
+        nation: DataDir, names: Names) -> None:
+    good = envelope(nation, "WA", "N40").message
+    assert good.header is not None
+    bad = {
+        "N41": Message("RNQ", SENDER, (), None, (Field("NAM", "DOE,JOHN"),
+                                                 Field("DOB", "19901340")), header=good.header),
+        "N42": Message("DQ", SENDER, (), None, (Field("OLN", good.fields[0].value),
+                                                Field("XYZ", "1")), header=good.header),
+        "N43": Message("ER", SENDER, (), None, body="I AM THE SWITCH", header=good.header),
+    }
+
+    async def scenario() -> dict[str, Reply]:
+        transport = await NatsTransport.connect(nats_url(), names)
+        try:
+            async with Served(nation, "WA", names) as gateway:
+                replies = {message_id: await transport.deliver(
+                    Envelope(message_id, "WA", message), 5)
+                    for message_id, message in bad.items()}
+                assert gateway.answered == 0
+                return replies
+        finally:
+            await transport.close()
+
+    replies = asyncio.run(scenario())
+    for message_id, naming in (("N41", "DOB 19901340"), ("N42", "XYZ"), ("N43", "ER")):
+        reply = replies[message_id]
+        assert (reply.response.key, reply.outcome) == ("ER", Outcome.ERROR)
+        assert reply.response.header is not None
+        assert reply.response.header.receiving_ori == SENDER
+        assert naming in (reply.response.body or "")
+        assert audited(nation, "WA", message_id) == 0

@@ -4,10 +4,22 @@ attempt is in the audit log."""
 
 from __future__ import annotations
 
+import re
+import warnings
+
+from starlette.exceptions import StarletteDeprecationWarning
+
 from stateline.audit import EntryKind, open_state_log
+from stateline.commands.serve import server_config
+from stateline.web import create_dashboard_app
+from stateline.web.guard import MOST_FAILURES
 from stateline.web.sessions import COOKIE
 
 from .conftest import PASSWORD, Browser, Nation, signed_in
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
 
 
 def logins(nation: Nation, state: str = "WA") -> list[dict[str, object]]:
@@ -97,3 +109,40 @@ def test_signing_out_without_the_token_does_nothing(browser: Browser) -> None:
     signed_in(browser, "vic")
     assert browser.post("/logout", {}, csrf=False).status_code == 403
     assert browser.get("/states/WA/").status_code == 200
+
+
+def _behind(nation: Nation, trusted: tuple[str, ...], peer: str) -> Browser:
+    """A browser at `peer` reaching the dashboard through the server `stateline serve`
+    configures (uvicorn's proxy-header handling included)."""
+    config = server_config(create_dashboard_app(nation.data), "127.0.0.1", 0, trusted)
+    config.load()
+    return Browser(TestClient(config.loaded_app, client=(peer, 40000)))
+
+
+def test_rotating_x_forwarded_for_does_not_get_past_the_throttle(nation: Nation) -> None:
+    browser = _behind(nation, (), "127.0.0.1")
+    before = len(logins(nation))
+    answers = []
+    for n in range(MOST_FAILURES["ip"] + 1):
+        page = browser.client.get("/login", headers={"accept": "text/html"})
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None
+        answers.append(browser.client.post(
+            "/login", data={"token": token.group(1), "name": f"guess{n}", "password": "x",
+                            "next": "/"},
+            headers={"accept": "text/html", "X-Forwarded-For": f"203.0.113.{n}"},
+            follow_redirects=False).status_code)
+    assert answers[:-1] == [401] * MOST_FAILURES["ip"] and answers[-1] == 429
+    recorded = {entry["ip"] for entry in logins(nation)[before:]}
+    assert recorded == {"127.0.0.1"}
+
+
+def test_a_named_proxy_is_trusted_for_the_address_it_forwards(nation: Nation) -> None:
+    before = len(logins(nation))
+    proxied = _behind(nation, ("10.0.0.5",), "10.0.0.5")
+    proxied.client.headers["X-Forwarded-For"] = "198.51.100.7"
+    spoofed = _behind(nation, ("10.0.0.5",), "10.0.0.6")
+    spoofed.client.headers["X-Forwarded-For"] = "198.51.100.9"
+    for browser in (proxied, spoofed):
+        assert browser.login("cora", "wrong").status_code == 401
+    assert [e["ip"] for e in logins(nation)[before:]] == ["198.51.100.7", "10.0.0.6"]
