@@ -21,9 +21,10 @@ from ..datadir import DataDir
 from ..directory.agency import DirectoryError
 from ..directory.store import Directory, Snapshot
 from ..policy.cases import CaseFile, CaseFileError, CaseReport, load_cases, run_cases
+from ..policy.names import vetted
 from ..policy.presets import Preset, UnknownPreset, preset, presets
 from ..policy.source import PolicyError, PolicySource, compile_policies
-from ..policy.store import NO_POLICY, StateError, current_text
+from ..policy.store import NO_POLICY, StateError, current_text, directory_snapshot
 from ..sim.agencies import generate_agencies
 from . import options
 from .policy import app
@@ -43,6 +44,8 @@ POLICY = typer.Option(None, "--policy", help="Test this policy text (.cedar) ins
                       "state's policy in force.")
 PRESET = typer.Option(None, "--preset", metavar="NAME", help="Test a shipped preset over the "
                       "synthetic directory: its own cases, or CASES if given.")
+CHECK_STATE = typer.Option(None, "--state", help="Warn about forbids that block no agency of "
+                           "the directory as this state sees them.")
 ALL_PRESETS = typer.Option(False, "--all-presets", help="Test every shipped preset against "
                            "its own cases.")
 
@@ -85,19 +88,35 @@ def presets_command(show: str | None = SHOW, as_json: bool = options.JSON) -> No
 
 
 @app.command("check")
-def check_command(file: Path = POLICY_FILE, as_json: bool = options.JSON) -> None:
+def check_command(
+    file: Path = POLICY_FILE,
+    data: str = options.DATA,
+    state: str | None = CHECK_STATE,
+    as_json: bool = options.JSON,
+) -> None:
     """Check a policy file without putting it in force: OK and its policy ids, or every
-    problem with its line."""
+    problem with its line. Names are checked against the nation in --data when there is one;
+    with --state, forbids that block no agency of its directory are warned about."""
     text = _read(file, as_json)
+    folder = DataDir.resolve(data)
+    snapshot = directory_snapshot(folder)
     try:
-        source = compile_policies(text)
+        source, warnings = vetted(text, snapshot, state.strip().upper() if state else None)
     except PolicyError as error:
         _policy_failed(file, error, as_json)
+    notes = [] if snapshot is not None else [
+        f"agency ORIs were not checked: no nation at {folder.root}"]
     if as_json:
         typer.echo(json.dumps({"ok": True, "file": str(file), "policies": [
             {"id": p.id, "effect": p.effect, "line": p.line, "reason": p.reason}
-            for p in source.policies]}, indent=2))
+            for p in source.policies], "warnings": [
+            {"line": w.line, "policy": w.policy, "text": w.message} for w in warnings],
+            "notes": notes}, indent=2))
         return
+    for warning in warnings:
+        typer.echo(f"{file}: warning: {warning}", err=True)
+    for note in notes:
+        typer.echo(f"{file}: note: {note}", err=True)
     console.print(Text("OK ", style="bold green").append(
         f"{file}: {len(source.policies)} policies: "
         + ", ".join(p.id for p in source.policies)), soft_wrap=True)

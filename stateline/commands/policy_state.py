@@ -25,6 +25,7 @@ from ..directory.agency import DirectoryError
 from ..directory.store import Directory, NoNation
 from ..policy.engine import PolicyEngine, policy_version
 from ..policy.explain import ROWS, Access, Explanation, explain, to_json
+from ..policy.names import vetted
 from ..policy.registry import (
     DEFAULT_STATEMENT,
     Registry,
@@ -49,6 +50,7 @@ from ..policy.store import (
     checked_state,
     current_text,
     digest,
+    directory_snapshot,
     history,
     load_source,
     now,
@@ -141,7 +143,10 @@ def apply_command(
             raise StateError(f"cannot read {file}: {error.strerror}") from None
         except UnicodeDecodeError as error:
             raise StateError(f"{file} is not UTF-8 text (byte {error.start})") from None
+        _, warnings = vetted(text, directory_snapshot(folder), code)
         done = apply(folder, code, text, who, note)
+    for warning in warnings:
+        typer.echo(f"{file}: warning: {warning}", err=True)
     typer.echo(f"{code} policy {_short(done.old_version)} -> {_short(done.new_version)}: "
                f"in force (change {done.seq} by {done.who}); running gateways switch "
                "within a second.")

@@ -35,6 +35,7 @@ import yaml
 
 from ..directory.agency import Agency, DirectoryError, Level, normalise_ori
 from ..directory.store import Snapshot
+from ..errors import RequesterError
 from ..protocol import STATES
 from .engine import Decision, PolicyEngine, Request, Verdict
 from .schema import DELIVERED_AS, ELEMENTS, QUERY_ACTIONS
@@ -62,8 +63,10 @@ NEW_AGENCY = ("ori", "state", "level", "agency_type")
 """What an inline agency must give when its ORI is not in the directory."""
 
 
-class CaseFileError(ValueError):
+class CaseFileError(RequesterError, ValueError):
     """A case file that cannot be run; the message names the file, the case and its line."""
+
+    code, status = "invalid-cases", 422
 
 
 class _Bad(ValueError):

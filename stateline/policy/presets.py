@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ..errors import NotFoundError
+
 FOLDER = Path(__file__).with_name("presets")
 BASELINE = "cj-baseline"
 """The preset the others build on; listed first."""
 
 
-class UnknownPreset(LookupError):
+class UnknownPreset(NotFoundError, LookupError):
     """No preset has this name; the message lists the names that would do."""
+
+    code = "unknown-preset"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,10 @@ from typing import Any
 
 from ..audit import EntryKind, LogError, open_state_log
 from ..datadir import DataDir
+from ..directory.store import Directory, NoNation, Snapshot
+from ..errors import RequesterError
 from ..protocol import STATES
+from .names import vetted
 from .source import PolicySource, compile_policies
 
 log = logging.getLogger("stateline.policy")
@@ -71,16 +74,22 @@ CREATE TABLE IF NOT EXISTS change (
 """
 
 
-class StateError(Exception):
+class StateError(RequesterError):
     """A state's policy files cannot be used as asked; the message says what to do."""
+
+    code, status = "state-error", 422
 
 
 class NoState(StateError):
     """The state code is wrong, or the data folder has no folder for it."""
 
+    code, status = "no-state", 404
+
 
 class NoChange(StateError):
     """No change has this sequence number."""
+
+    code, status = "not-found", 404
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +248,11 @@ def default_policy() -> str:
 
 def apply(data: DataDir, state: str, text: str, who: str | None = None,
           note: str = "") -> Change:
-    """Put a policy text in force: compiled first (PolicyError, nothing touched), then written
-    beside the old file, recorded in the history, and swapped in with one rename."""
+    """Put a policy text in force: compiled and its names checked against the directory first
+    (PolicyError, nothing touched), then written beside the old file, recorded in the history,
+    and swapped in with one rename."""
     code = checked_state(data, state)
-    compile_policies(text)
+    vetted(text, directory_snapshot(data))
     target = data.policy(code)
     with _locked(data.policy_lock(code)):
         old = _installed_text(target)
@@ -258,6 +268,15 @@ def apply(data: DataDir, state: str, text: str, who: str | None = None,
                 db.close()
         finally:
             temp.unlink(missing_ok=True)
+
+
+def directory_snapshot(data: DataDir) -> Snapshot | None:
+    """The directory policies name agencies from; None when the data folder has none yet."""
+    try:
+        with Directory.open(data, create=False) as directory:
+            return directory.snapshot()
+    except NoNation:
+        return None
 
 
 def _install(db: StateDb, temp: Path, target: Path, who: str, note: str,

@@ -15,16 +15,20 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...commands.policy_cases import synthetic_snapshot
+from ...datadir import DataDir
 from ...directory.store import Directory
 from ...policy.cases import CaseFileError, CaseReport, load_cases, parse_cases, run_cases
+from ...policy.explain import Explanation
+from ...policy.isolated import IsolatedFailure, run_isolated
+from ...policy.names import PolicyWarning, vetted
 from ...policy.presets import Preset, UnknownPreset, preset, presets
-from ...policy.source import PolicyError, PolicySource, compile_policies
-from ...policy.store import NO_POLICY, StateError, apply, current_text
+from ...policy.source import PolicyError, PolicyProblem, PolicySource, compile_policies
+from ...policy.store import NO_POLICY, StateError, apply, current_text, directory_snapshot
 from ..errors import NotFound
 from ..grants import Permission
 from ..guard import Dashboard, Visit
 from ..render import HEADERS, page
-from .policy import changed_cells, diff_lines, explained, matrix_context
+from .policy import changed_cells, diff_lines, explained_in, matrix_context
 
 REPLAY_DAYS = 365
 """How much recorded traffic the what-if replays."""
@@ -46,7 +50,7 @@ def matching_preset(text: str) -> Preset | None:
     return next((p for p in presets() if p.text().strip() == wanted), None)
 
 
-def test_runs(board: Dashboard, state: str, source: PolicySource, cases: str) -> list[TestRun]:
+def test_runs(data: DataDir, state: str, source: PolicySource, cases: str) -> list[TestRun]:
     """The preset's own cases (over the synthetic directory they are written for) and the
     cases typed in (over this nation's directory)."""
     runs: list[TestRun] = []
@@ -61,7 +65,7 @@ def test_runs(board: Dashboard, state: str, source: PolicySource, cases: str) ->
     if cases.strip():
         title = "the cases written here"
         try:
-            with Directory.open(board.data, create=False) as directory:
+            with Directory.open(data, create=False) as directory:
                 snapshot = directory.snapshot()
             runs.append(TestRun(title, run_cases(source, parse_cases(cases, "cases", state),
                                                  snapshot)))
@@ -70,7 +74,7 @@ def test_runs(board: Dashboard, state: str, source: PolicySource, cases: str) ->
     return runs
 
 
-def replay(board: Dashboard, state: str, text: str) -> Any:
+def replay(data: DataDir, state: str, text: str) -> Any:
     """Last year's recorded requests decided under the text; None where replay is not part of
     this installation."""
     try:
@@ -78,7 +82,7 @@ def replay(board: Dashboard, state: str, text: str) -> Any:
     except ImportError:
         return None
     since = datetime.now(UTC) - timedelta(days=REPLAY_DAYS)
-    return module.whatif(board.data, state, text, since=since)
+    return module.whatif(data, state, text, since=since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,41 @@ def replay_rows(result: Any) -> list[ReplayRow]:
                               counts.get("newly allowed", 0),
                               ", ".join(f"{e} {n:,}" for e, n in sorted(cell.withheld.items()))))
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A proposed text examined in a child process: refused with its problems, or compiled
+    with its warnings, the matrices before and after, its test runs and its replay."""
+
+    problems: tuple[PolicyProblem, ...]
+    warnings: tuple[PolicyWarning, ...] = ()
+    old: Explanation | None = None
+    new: Explanation | None = None
+    runs: tuple[TestRun, ...] = ()
+    whatif: Any = None
+
+
+def examine(data: DataDir, state: str, text: str, cases: str) -> Proposal:
+    """Everything the check page shows, computed where the engine may run; module-level so a
+    child process can be given it."""
+    try:
+        source, warnings = vetted(text, directory_snapshot(data), state)
+    except PolicyError as error:
+        return Proposal(error.problems)
+    old_text = current_text(data, state)
+    old = explained_in(data, state, compile_policies(NO_POLICY if old_text is None
+                                                     else old_text))
+    return Proposal((), tuple(warnings), old, explained_in(data, state, source),
+                    tuple(test_runs(data, state, source, cases)), replay(data, state, text))
+
+
+def _examined(board: Dashboard, state: str, text: str, cases: str) -> Proposal:
+    """The examination in a child process: an engine crash there is a refusal here."""
+    try:
+        return run_isolated(examine, board.data, state, text, cases)
+    except IsolatedFailure as error:
+        return Proposal((PolicyProblem(1, f"this text could not be checked: {error}"),))
 
 
 def _editor(visit: Visit, text: str, cases: str, problems: tuple[Any, ...] = (),
@@ -142,11 +181,10 @@ def routes(board: Dashboard) -> APIRouter:
     async def check(request: Request, state: str) -> Response:
         visit, form = await board.acting(request, state, Permission.POLICY)
         text, cases = form.get("text").replace("\r\n", "\n"), form.get("cases")
-        try:
-            source = compile_policies(text)
-        except PolicyError as error:
-            return _editor(visit, text, cases, error.problems, 422)
-        return await run_in_threadpool(_checked, board, visit, source, cases)
+        proposal = await run_in_threadpool(_examined, board, visit.state or "", text, cases)
+        if proposal.problems:
+            return _editor(visit, text, cases, proposal.problems, 422)
+        return await run_in_threadpool(_checked, board, visit, proposal, text, cases)
 
     @router.post("/states/{state}/policy/apply")
     async def apply_page(request: Request, state: str) -> Response:
@@ -154,23 +192,24 @@ def routes(board: Dashboard) -> APIRouter:
         code = visit.state or ""
         text, cases, note = form.get("text").replace("\r\n", "\n"), form.get("cases"), \
             form.get("note").strip()
-        try:
-            source = compile_policies(text)
-        except PolicyError as error:
-            return _editor(visit, text, cases, error.problems, 422)
+        proposal = await run_in_threadpool(_examined, board, code, text, cases)
+        if proposal.problems:
+            return _editor(visit, text, cases, proposal.problems, 422)
         if not note:
-            return await run_in_threadpool(_checked, board, visit, source, cases,
+            return await run_in_threadpool(_checked, board, visit, proposal, text, cases,
                                            "Say why the policy changes: the note is kept in "
                                            "the history and the audit log.")
-        runs = await run_in_threadpool(test_runs, board, code, source, cases)
-        if not all(run.ok for run in runs) and form.get("override") != "yes":
-            return await run_in_threadpool(_checked, board, visit, source, cases,
+        if not all(run.ok for run in proposal.runs) and form.get("override") != "yes":
+            return await run_in_threadpool(_checked, board, visit, proposal, text, cases,
                                            "Some tests fail: tick the box to apply anyway.")
         try:
+            # The same text just compiled and ran in a child, so the engine copes with it here.
             done = await run_in_threadpool(apply, board.data, code, text,
                                            visit.account.name, note)
+        except PolicyError as error:
+            return _editor(visit, text, cases, error.problems, 422)
         except StateError as error:
-            return await run_in_threadpool(_checked, board, visit, source, cases,
+            return await run_in_threadpool(_checked, board, visit, proposal, text, cases,
                                            f"Not applied: {error}")
         return RedirectResponse(f"/states/{code}/policy?applied={done.seq}", 303,
                                 headers=HEADERS)
@@ -178,17 +217,16 @@ def routes(board: Dashboard) -> APIRouter:
     return router
 
 
-def _checked(board: Dashboard, visit: Visit, source: PolicySource, cases: str,
+def _checked(board: Dashboard, visit: Visit, proposal: Proposal, text: str, cases: str,
              problem: str = "") -> Response:
     code = visit.state or ""
-    old_text = current_text(board.data, code)
-    old = explained(board, code, compile_policies(NO_POLICY if old_text is None else old_text))
-    new = explained(board, code, source)
-    runs = test_runs(board, code, source, cases)
-    lines = diff_lines(old_text or "", source.text, f"{code} in force", "proposed")
-    result = replay(board, code, source.text)
+    assert proposal.old is not None and proposal.new is not None
+    lines = diff_lines(current_text(board.data, code) or "", text, f"{code} in force",
+                       "proposed")
+    runs = list(proposal.runs)
     return page(visit, "checked.html", 200 if not problem else 422, area="policy",
-                text=source.text, cases=cases, runs=runs, lines=lines,
-                whatif=result, whatif_rows=replay_rows(result), replay_days=REPLAY_DAYS,
-                tests_ok=all(run.ok for run in runs), problem=problem,
-                **matrix_context(new, changed_cells(old, new)))
+                text=text, cases=cases, runs=runs, lines=lines, warnings=proposal.warnings,
+                whatif=proposal.whatif, whatif_rows=replay_rows(proposal.whatif),
+                replay_days=REPLAY_DAYS, tests_ok=all(run.ok for run in runs),
+                problem=problem, **matrix_context(proposal.new,
+                                                  changed_cells(proposal.old, proposal.new)))

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ...datadir import DataDir
 from ...directory.store import Directory
 from ...policy.engine import PolicyEngine, policy_version
 from ...policy.explain import ROWS, Access, Explanation, explain
@@ -35,7 +36,12 @@ class DiffLine:
 
 
 def explained(board: Dashboard, state: str, source: PolicySource) -> Explanation:
-    with Directory.open(board.data, create=False) as directory:
+    return explained_in(board.data, state, source)
+
+
+def explained_in(data: DataDir, state: str, source: PolicySource) -> Explanation:
+    """The who-can-see-what matrix of a policy over the nation's directory today."""
+    with Directory.open(data, create=False) as directory:
         snapshot = directory.snapshot()
     return explain(PolicyEngine(state, source, snapshot))
 
