@@ -9,6 +9,7 @@ import typer
 from typer.main import get_command
 
 from stateline.cli import app
+from stateline.errors import kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -53,3 +54,20 @@ def test_the_readme_promises_exactly_the_two_setup_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def error_codes_section() -> str:
+    found = re.search(r"^## Error codes\n(.+?)(?=^## )", README, re.MULTILINE | re.DOTALL)
+    assert found, "README has no '## Error codes' section"
+    return found.group(1)
+
+
+def test_every_error_code_is_documented_with_its_status_and_side() -> None:
+    import stateline.web.app  # noqa: F401  (the web rooms' errors, beside the CLI's)
+
+    rows = {match.group(1): (int(match.group(2)), match.group(3)) for match in re.finditer(
+        r"^\| `([a-z-]+)` \| (\d{3}) \| (requester|system) \|", error_codes_section(),
+        re.MULTILINE)}
+    for kind in kinds():
+        assert kind.code in rows, f"{kind.__qualname__}: code {kind.code!r} is not in the README"
+        assert rows[kind.code] == (kind.status, kind.side.value), kind.__qualname__

@@ -62,7 +62,8 @@ def test_msg_format_with_a_lone_surrogate_prints_the_reject() -> None:
     result = runner.invoke(app, ["msg", "format"], input=raw)
     assert "NOT UTF-8 TEXT" in refused(result)
     result = runner.invoke(app, ["msg", "format", "--json"], input=raw)
-    assert json.loads(refused(result))["error"]["code"] == "0"
+    error = json.loads(refused(result))["error"]
+    assert error["code"] == "rejected" and error["text"].startswith("0 ")
 
 
 def test_msg_parse_with_invalid_utf8_prints_the_reject() -> None:

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..errors import RequesterError
 from .merkle import HASH_SIZE
 
 ED25519_ALG = b"\x01"
@@ -35,8 +36,10 @@ _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 _DASH = "\u2014 "
 
 
-class NoteError(ValueError):
+class NoteError(RequesterError, ValueError):
     """Text that is not a well-formed checkpoint, or a key file that cannot be used."""
+
+    code, status = "invalid-checkpoint", 422
 
 
 def format_time(time_us: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..errors import ServiceError, Side
 from . import merkle
 from .checkpoint import SignedTreeHead, TreeHead, sign
 from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
@@ -28,8 +29,16 @@ Clock = Callable[[], int]
 """Microseconds since the Unix epoch, UTC."""
 
 
-class LogError(Exception):
+class LogError(ServiceError):
     """A request the log cannot answer: an entry or size it does not hold, or a foreign file."""
+
+    code = "audit-error"
+
+
+class NoEntry(LogError):
+    """An entry, size or proof the log does not hold: the requester asked past its end."""
+
+    code, status, side = "not-found", 404, Side.REQUESTER
 
 
 def _now_us() -> int:
@@ -198,14 +207,14 @@ class AuditLog:
             "SELECT time_us, kind, body, leaf FROM entries WHERE seq = ?", (seq,)
         ).fetchone()
         if row is None:
-            raise LogError(f"no entry {seq}")
+            raise NoEntry(f"no entry {seq}")
         t, kind, body, leaf = row
         return AuditEntry(seq, t, EntryKind(kind), json.loads(body), leaf)
 
     def _leaves(self, size: int | None) -> list[bytes]:
         size = self._size if size is None else size
         if not 0 <= size <= self._size:
-            raise LogError(f"the log holds {self._size} entries, not {size}")
+            raise NoEntry(f"the log holds {self._size} entries, not {size}")
         rows = self._db.execute("SELECT leaf FROM entries WHERE seq < ? ORDER BY seq", (size,))
         return [leaf for (leaf,) in rows]
 
@@ -216,13 +225,13 @@ class AuditLog:
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         leaves = self._leaves(size)
         if not 0 <= seq < len(leaves):
-            raise LogError(f"entry {seq} is not in a tree of size {len(leaves)}")
+            raise NoEntry(f"entry {seq} is not in a tree of size {len(leaves)}")
         return merkle.inclusion_proof(leaves, seq)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         leaves = self._leaves(size2)
         if not 0 <= size1 <= len(leaves):
-            raise LogError(f"size {size1} is not a prefix of size {len(leaves)}")
+            raise NoEntry(f"size {size1} is not a prefix of size {len(leaves)}")
         return merkle.consistency_proof(leaves, size1)
 
     def rollups(self, since: str = "", until: str = "9999-12-31") -> list[Rollup]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from hashlib import sha256
 
+from ..errors import RequesterError
+
 HASH_SIZE = 32
 EMPTY_ROOT = sha256(b"").digest()
 """MTH({}) — the root of the empty tree is the hash of the empty string."""
 
 
-class ProofError(ValueError):
+class ProofError(RequesterError, ValueError):
     """The arguments cannot describe a proof (index or size out of range, bad hash length)."""
+
+    code = "invalid-proof"
 
 
 def leaf_hash(data: bytes) -> bytes:

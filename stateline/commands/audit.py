@@ -7,14 +7,12 @@ stdout; the exit status is 1. A log that fails `verify` also exits 1, naming the
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich import box
@@ -25,9 +23,6 @@ from ..audit import (
     AuditEntry,
     AuditLog,
     EntryKind,
-    LogError,
-    NoteError,
-    ProofError,
     audit_db,
     audit_url,
     load_or_create_key,
@@ -37,7 +32,8 @@ from ..audit import (
 from ..audit.entries import canonical_json, leaf_data
 from ..audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ..datadir import DataDir
-from ..policy.store import StateError, checked_state
+from ..errors import RequesterError
+from ..policy.store import checked_state
 from . import options
 
 app = typer.Typer(help="Verify a state's tamper-evident audit log, and read its entries and "
@@ -65,22 +61,14 @@ UNTIL = typer.Option(None, "--until", help="Up to this date (whole day) or time,
 LIMIT = typer.Option(50, "--limit", min=1, help="At most this many entries, newest first.")
 
 
-class AuditCommandError(Exception):
+class AuditCommandError(RequesterError):
     """A request this command cannot answer; the message says why."""
 
+    code = "invalid"
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except StateError as error:
-        options.fail(str(error), "no-state", as_json)
-    except (LogError, ProofError) as error:
-        options.fail(str(error), "not-found", as_json)
-    except (AuditCommandError, NoteError) as error:
-        options.fail(str(error), "invalid", as_json)
-    except (sqlite3.Error, psycopg.Error, OSError) as error:
-        options.fail(f"cannot read the audit log: {error}", "store-error", as_json)
+
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the audit log")
 
 
 def _located(data: str, state: str) -> tuple[DataDir, str]:

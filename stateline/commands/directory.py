@@ -7,8 +7,7 @@ Errors are printed once, here at the edge: as text on stderr, or with `--json` a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import typer
@@ -18,9 +17,9 @@ from rich.table import Table
 
 from ..datadir import DataDir
 from ..directory.agency import Agency, DirectoryError, join_letters, join_programs, to_json
-from ..directory.categories import DEFAULT_RULES, RuleFileError, RuleTable, load_rules
-from ..directory.csvio import CsvError, export_file, read_file
-from ..directory.store import Directory, NoNation, UnknownAgency
+from ..directory.categories import DEFAULT_RULES, RuleTable, load_rules
+from ..directory.csvio import export_file, read_file
+from ..directory.store import Directory, UnknownAgency
 from ..protocol import STATES
 from . import options
 
@@ -28,15 +27,6 @@ app = typer.Typer(help="The directory of agencies (ORIs) and their attributes.",
                   no_args_is_help=True)
 console = Console(markup=False, emoji=False, highlight=False)
 """Agency names are data, not Rich markup: `[red]` or `:police_car:` in a name prints as typed."""
-
-ERROR_CODES: tuple[tuple[type[DirectoryError], str], ...] = (
-    (NoNation, "no-nation"),
-    (UnknownAgency, "not-found"),
-    (CsvError, "invalid-csv"),
-    (RuleFileError, "invalid-rules"),
-    (DirectoryError, "invalid"),
-)
-"""The `code` of a JSON error, most specific type first."""
 
 STATE_FILTER = typer.Option(None, "--state", help="Only agencies in this state.")
 COMPONENT_FILTER = typer.Option(None, "--component", help="Only this federal component, "
@@ -52,18 +42,8 @@ CSV_OUT = typer.Argument(..., help="CSV file to write (replaced if it exists).")
 REPLACE = typer.Option(False, "--replace", help="Remove agencies the file does not list.")
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    """Turn a directory error into its message and exit status 1, never a traceback."""
-    try:
-        yield
-    except DirectoryError as error:
-        if as_json:
-            code = next(code for kind, code in ERROR_CODES if isinstance(error, kind))
-            typer.echo(json.dumps({"error": {"code": code, "text": str(error)}}))
-        else:
-            typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the directory")
 
 
 def agencies_count(count: int) -> str:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from types import FrameType
 
 import typer
@@ -23,19 +21,16 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..audit import LogError, audit_url
+from ..audit import audit_url
 from ..datadir import DataDir
-from ..directory.agency import DirectoryError
-from ..dmv import StoreError
 from ..dmv.copy import PostgresDmv, holds_records, schema_for
 from ..gateway import GatewayError
 from ..gateway.http import create_app
 from ..gateway.outbox import Outbox
-from ..gateway.tokens import NoToken, Token, TokenBook, TokenError
+from ..gateway.tokens import Token, TokenBook
 from ..gateway.worker import GatewayThread
-from ..policy.source import PolicyError
-from ..policy.store import NoState, StateError, checked_state, current_user
-from ..transport.nats import BusUnavailable, Names, connect, shown
+from ..policy.store import checked_state, current_user
+from ..transport.nats import Names, connect, shown
 from ..transport.nats_gateway import NatsGateway
 from . import options
 from .switch import PREFIX, network, stop_signals
@@ -62,24 +57,8 @@ DB = typer.Option(None, "--db", metavar="URL",
                        "in the state's config.toml must name the same database).")
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except NoState as error:
-        options.fail(str(error), "no-state", as_json)
-    except NoToken as error:
-        options.fail(str(error), "no-token", as_json)
-    except TokenError as error:
-        options.fail(str(error), "invalid", as_json)
-    except (GatewayError, PolicyError, DirectoryError, LogError, StateError) as error:
-        options.fail(str(error), "gateway-error", as_json)
-    except StoreError as error:
-        options.fail(str(error), "store-error", as_json)
-    except BusUnavailable as error:
-        options.fail(str(error), "bus-unavailable", as_json)
-    except (sqlite3.Error, OSError) as error:
-        options.fail(f"cannot open the gateway's stores: {error}", "store-error", as_json)
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the gateway's stores")
 
 
 class _Stopped(Exception):

@@ -53,7 +53,7 @@ def init(
 
             manifest = build_nation(data, chosen, residents, seed, force=force, progress=tell)
     except NationError as error:
-        options.fail(str(error))
+        options.fail(error.text, error.code)
     console.print(f"Built a nation at {folder}: {manifest.agencies} agencies, "
                   f"{manifest.residents} residents in each of {', '.join(manifest.states)}.")
     console.print(f"Explore it: stateline directory list --data {folder} --component ICE")
@@ -70,7 +70,7 @@ def show(data: str = options.DATA, as_json: bool = options.JSON) -> None:
     try:
         manifest = read_manifest(folder)
     except NationError as error:
-        options.fail(str(error), "no-nation", as_json)
+        options.fail(error.text, "no-nation", as_json)
     counts = {}
     for state in manifest.states:
         store = open_store(folder.dmv_url(state))

@@ -8,10 +8,9 @@ stdout; the exit status is 1 and nothing has changed.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..audit import AuditLog, LogError, open_state_log
+from ..audit import AuditLog, open_state_log
 from ..datadir import DataDir
-from ..notices import FILTERS, Filter, Notice, NoticeBook, NoticeConfigError, NoticeError
+from ..notices import FILTERS, Filter, Notice, NoticeBook, NoticeError
 from ..notices.letters import letters_html, mailing_csv
-from ..policy.store import StateError, checked_state, current_user
+from ..policy.store import checked_state, current_user
 from . import options
 
 app = typer.Typer(help="Notices to people whose records were asked for: list and export "
@@ -41,20 +40,8 @@ BY = typer.Option(None, "--by", help="Who did it (default: the OS user).")
 FORMATS = ("html", "csv")
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except NoticeError as error:
-        options.fail(str(error), "invalid", as_json)
-    except NoticeConfigError as error:
-        options.fail(str(error), "config-error", as_json)
-    except StateError as error:
-        options.fail(str(error), "no-state", as_json)
-    except LogError as error:
-        options.fail(f"cannot write the audit log: {error}", "store-error", as_json)
-    except (sqlite3.Error, OSError) as error:
-        options.fail(f"cannot read or write the notices: {error}", "store-error", as_json)
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the notices")
 
 
 def _book(data: str, state: str) -> tuple[DataDir, NoticeBook]:

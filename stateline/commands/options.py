@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import psycopg
@@ -12,6 +14,7 @@ from typer.core import TyperGroup
 
 from ..datadir import DATA_ENV, DEFAULT_DATA
 from ..errors import StatelineError
+from ..protocol import Reject
 
 ANSWER_IN_JSON = "stateline.json"
 """Where `--json` is remembered in the context's meta, which every nested context shares, so
@@ -44,6 +47,18 @@ STORE_FAILURES: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error, OSE
 """A database or the file system failed under a command: a system error, code `store-error`."""
 
 
+@contextmanager
+def answering(as_json: bool = False, store: str = "its stores") -> Iterator[None]:
+    """Any StatelineError in the block is printed as its code says and exits 1; a store
+    failure is a `store-error` naming the store the command was reading."""
+    try:
+        yield
+    except StatelineError as error:
+        fail(error.text, error.code, as_json)
+    except STORE_FAILURES as error:
+        fail(f"cannot read or write {store}: {error}", "store-error", as_json)
+
+
 class ErrorEdge(TyperGroup):
     """The `stateline` command group: every StatelineError (and store failure) a command lets
     out is printed here, once, as its code says: text on stderr, or the one JSON error shape
@@ -54,6 +69,8 @@ class ErrorEdge(TyperGroup):
             return super().invoke(ctx)
         except StatelineError as error:
             fail(error.text, error.code, bool(ctx.meta.get(ANSWER_IN_JSON)))
+        except Reject as reject:  # the protocol's own error type, as its ER text
+            fail(reject.text, "rejected", bool(ctx.meta.get(ANSWER_IN_JSON)))
         except STORE_FAILURES as error:
             fail(f"{type(error).__name__}: {error}", "store-error",
                  bool(ctx.meta.get(ANSWER_IN_JSON)))

@@ -9,26 +9,21 @@ stdout; the exit status is 1. A report that differs from the log also exits 1.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import psycopg
 import typer
 
-from ..audit import LogError, NoteError
 from ..datadir import DataDir
-from ..policy.store import StateError
+from ..errors import RequesterError
 from ..transparency import csv, html
 from ..transparency.model import PublicReport, ReportError, dumps, loads
 from ..transparency.report import build
 from ..transparency.site import export
-from ..transparency.snapshot import SnapshotError
-from ..transparency.stats import PeriodError, parse_period
+from ..transparency.stats import parse_period
 from ..transparency.suppress import DEFAULT_THRESHOLD
-from ..transparency.verify import SHOWN, VerifyError, verify
+from ..transparency.verify import SHOWN, verify
 from . import options
 
 app = typer.Typer(help="Public statistics: a state's requests and disclosures per requester, "
@@ -47,22 +42,14 @@ REPORT = typer.Argument(..., metavar="REPORT.json", help="A report in JSON form.
 SITE = typer.Option(..., "--out", help="Folder to write the site into.")
 
 
-class ReportCommandError(Exception):
+class ReportCommandError(RequesterError):
     """A request this command cannot answer; the message says why."""
 
+    code = "invalid"
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except StateError as error:
-        options.fail(str(error), "no-state", as_json)
-    except (PeriodError, ReportError, ReportCommandError) as error:
-        options.fail(str(error), "invalid", as_json)
-    except (SnapshotError, VerifyError, LogError, NoteError) as error:
-        options.fail(str(error), "cannot-verify", as_json)
-    except (sqlite3.Error, psycopg.Error, OSError) as error:
-        options.fail(f"cannot read: {error}", "store-error", as_json)
+
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the audit log")
 
 
 @app.callback(invoke_without_command=True)

@@ -7,21 +7,16 @@ stdout; the exit status is 1 and nothing has been sent.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..audit import LogError
 from ..datadir import DataDir
-from ..directory.agency import DirectoryError
-from ..gateway import Gateway, GatewayError, Held, Result, ReviewError, ReviewQueue, ReviewRefused
-from ..policy.source import PolicyError
-from ..policy.store import StateError, checked_state, current_user
+from ..gateway import Gateway, Held, Result, ReviewError, ReviewQueue
+from ..policy.store import checked_state, current_user
 from ..protocol import format_text
 from . import options
 
@@ -34,20 +29,8 @@ REF = typer.Argument(..., help="The held request's reference, e.g. WA-3F9A0C1B2D
 BY = typer.Option(None, "--by", help="The reviewer's name (default: the OS user).")
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except ReviewRefused as error:
-        options.fail(str(error), "refused", as_json)
-    except ReviewError as error:
-        options.fail(str(error), "not-found", as_json)
-    except StateError as error:
-        options.fail(str(error), "no-state", as_json)
-    except (GatewayError, PolicyError, DirectoryError, LogError) as error:
-        options.fail(str(error), "gateway-error", as_json)
-    except (sqlite3.Error, OSError) as error:
-        options.fail(f"cannot read the review queue: {error}", "store-error", as_json)
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the review queue")
 
 
 def _policy(held: Held) -> str:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 
 import typer
 from rich.console import Console
 
 from ..datadir import DataDir
-from ..directory.agency import DirectoryError
-from ..switch import AuthenticationError, Switch, SwitchError
+from ..switch import Switch, SwitchError
 from ..switch.views import Submission
 from ..transport.inprocess import InProcessTransport
 from . import options
@@ -23,18 +21,8 @@ console = Console(markup=False, emoji=False, highlight=False)
 """Messages, ORIs and names are data, never Rich markup."""
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except AuthenticationError as error:
-        options.fail(str(error), "unauthenticated", as_json)
-    except LookupError as error:
-        options.fail(str(error.args[0] if error.args else error), "not-found", as_json)
-    except (SwitchError, DirectoryError) as error:
-        options.fail(str(error), "switch-error", as_json)
-    except (sqlite3.Error, OSError) as error:
-        options.fail(f"cannot use the switch's stores: {error}", "store-error", as_json)
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the switch's stores")
 
 
 def _errors_only() -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import typer
 from rich import box
@@ -19,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ..datadir import DataDir
-from ..policy.store import StateError, current_user
+from ..policy.store import current_user
 from ..web import roster
-from ..web.accounts import Account, AccountError, Accounts, Role, UnknownAccount
+from ..web.accounts import Account, Accounts, Role
 from . import options
 
 app = typer.Typer(help="Dashboard accounts: coordinators, reviewers, auditors and viewers.",
@@ -36,16 +35,8 @@ STDIN = typer.Option(False, "--password-stdin", help="Read the password from sta
 BY = typer.Option(None, "--by", help="Who makes the change (default: the OS user).")
 
 
-@contextmanager
-def answering(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except UnknownAccount as error:
-        options.fail(str(error), "not-found", as_json)
-    except AccountError as error:
-        options.fail(str(error), "invalid", as_json)
-    except StateError as error:
-        options.fail(str(error), "state-error", as_json)
+def answering(as_json: bool = False) -> AbstractContextManager[None]:
+    return options.answering(as_json, "the accounts")
 
 
 def _given(stdin: bool) -> str | None:

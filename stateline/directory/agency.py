@@ -6,15 +6,18 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from ..errors import RequesterError
 from ..protocol import STATES
 
 
-class DirectoryError(ValueError):
+class DirectoryError(RequesterError, ValueError):
     """A value the directory cannot hold; the message says which and why.
 
     `field` names the attribute at fault when there is one, so a CSV import can point at the
     column instead of the whole row.
     """
+
+    code, status = "invalid-agency", 422
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

@@ -21,6 +21,8 @@ UNCATEGORISED = "uncategorised"
 class RuleFileError(DirectoryError):
     """A category rule file that cannot be used; the message names the file and the rule."""
 
+    code = "invalid-rules"
+
 
 @dataclass(frozen=True, slots=True)
 class Match:

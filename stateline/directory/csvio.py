@@ -96,6 +96,8 @@ class RowError:
 class CsvError(DirectoryError):
     """A CSV file the directory refused, with every problem found; nothing was changed."""
 
+    code = "invalid-csv"
+
     def __init__(self, source: str, errors: Sequence[RowError]) -> None:
         self.source = source
         self.errors = tuple(errors)

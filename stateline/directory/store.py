@@ -29,9 +29,13 @@ from .agency import (
 class NoNation(DirectoryError):
     """The data folder holds no directory; the message says how to make one."""
 
+    code, status = "no-nation", 404
+
 
 class UnknownAgency(DirectoryError):
     """No agency has this ORI."""
+
+    code, status = "not-found", 404
 
 
 COLUMNS = ("ori", "name", "state", "level", "agency_type", "department", "component",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from ..errors import ServiceError, Side
 from .records import HistoryEvent, Hit, Person, Photo, Registration, Vehicle
 
 NAME_LIMIT = 20
@@ -82,13 +83,19 @@ class DmvStore(Protocol):
     def close(self) -> None: ...
 
 
-class StoreError(Exception):
+class StoreError(ServiceError):
     """A DMV store cannot be opened or loaded; the message says which and why."""
+
+    code = "store-error"
 
 
 class StoreURLError(StoreError, ValueError):
     """A store URL names no database Stateline can open."""
 
+    code, status, side = "invalid-url", 400, Side.REQUESTER
+
 
 class LoadError(StoreError):
     """Records could not be loaded, e.g. two people with one OLN or two vehicles with one VIN."""
+
+    code, status, side = "invalid-records", 422, Side.REQUESTER

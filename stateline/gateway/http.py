@@ -20,11 +20,12 @@ from fastapi import FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ..datadir import DataDir
+from ..errors import RequesterError, Side, StatelineError
 from ..policy.store import checked_state
 from ..protocol import MULTI_STATE, Message, Reject, RejectCode, format_text, read, read_json
 from ..protocol import to_json as message_json
@@ -48,31 +49,65 @@ BEARER = HTTPBearer(auto_error=False, description="A token from `stateline gatew
 """Module level, so FastAPI can resolve the annotation that names it."""
 
 
-class Refusal(Exception):
-    """A request turned away before or instead of an answer: HTTP status and error shape."""
+class Refusal(RequesterError):
+    """A request turned away before or instead of an answer; subclasses fix the status and the
+    code, and the answer takes the project's one error shape, `{"error": {"code", "text"}}`."""
 
-    def __init__(self, status: int, code: str, text: str,
-                 headers: Mapping[str, str] | None = None,
-                 body: dict[str, object] | None = None) -> None:
+    code = "invalid-request"
+
+    def __init__(self, text: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(text)
-        self.status, self.code, self.text = status, code, text
         self.headers = dict(headers or {})
-        self.body = body or {"error": {"code": code, "text": text}}
 
-    @classmethod
-    def of(cls, reject: Reject, status: int = 400) -> Refusal:
-        return cls(status, reject.code.value, reject.text, body=reject.as_json())
+
+class Rejected(Refusal):
+    """The message broke the protocol: its ER reject text, whose first word is the ER code."""
+
+    code, status = "rejected", 422
+
+    def __init__(self, reject: Reject) -> None:
+        super().__init__(reject.text)
+
+
+class Unauthorized(Refusal):
+    code, status = "unauthorized", 401
+
+
+class TooLarge(Refusal):
+    code, status = "too-large", 413
+
+
+class UnsupportedMediaType(Refusal):
+    code, status = "unsupported-media-type", 415
+
+
+class Unavailable(Refusal):
+    """The gateway is stopped, or its token book cannot be read."""
+
+    code, status, side = "unavailable", 503, Side.SYSTEM
+
+
+class AuditFailed(Refusal):
+    """The audit entry did not become durable, so nothing was released."""
+
+    code, status, side = "audit-failed", 503, Side.SYSTEM
+
+
+class InvalidMessageId(Refusal):
+    code = "invalid-message-id"
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     code: str
     text: str
-    title: str | None = None
-    detail: list[str] | None = None
 
 
 class ErrorBody(BaseModel):
-    """The one error shape of the API, as `stateline msg parse --json` prints it."""
+    """The one error shape of every HTTP answer and of the CLI's `--json`."""
+
+    model_config = ConfigDict(extra="forbid")
 
     error: ErrorDetail
 
@@ -119,11 +154,12 @@ _REQUEST_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
 }}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
-        (400, "Malformed message: the ER reject (text form) or its JSON error"),
+        (400, "A header the gateway cannot take (Stateline-Message-Id)"),
         (401, "Missing or unknown bearer token; nothing was processed"),
         (413, f"Body larger than {BODY_LIMIT} bytes"),
         (415, "Content type other than text/plain or application/json"),
-        (422, "The message is addressed to another state"),
+        (422, "The message breaks the protocol or is addressed to another state: its ER "
+              "reject (the text form answers with the reject's text alone)"),
         (503, "The gateway cannot answer now (stopped, or its audit log cannot be written)"),
     )
 }
@@ -158,14 +194,14 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
     app = FastAPI(title=f"Stateline gateway: {code}", lifespan=lifespan,
                   description=__doc__, version="1")
 
-    @app.exception_handler(Refusal)
-    async def refused(request: Request, refusal: Refusal) -> Response:
-        headers = dict(refusal.headers)
+    @app.exception_handler(StatelineError)
+    async def refused(request: Request, refusal: StatelineError) -> Response:
+        headers = dict(getattr(refusal, "headers", {}))
         if request.headers.get(MESSAGE_ID_HEADER):
             headers.setdefault(MESSAGE_ID_HEADER, request.headers[MESSAGE_ID_HEADER])
         if _media_type(request) == TEXT:
             return PlainTextResponse(refusal.text, refusal.status, headers=headers)
-        return JSONResponse(refusal.body, refusal.status, headers=headers)
+        return JSONResponse(refusal.as_json(), refusal.status, headers=headers)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> Response:
@@ -194,11 +230,11 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
         try:
             result = await worker.answer(message, message_id)
         except GatewayClosed as error:
-            raise Refusal(503, "unavailable", str(error)) from None
+            raise Unavailable(str(error)) from None
         except Exception as error:  # the audit entry is not durable: nothing may leave
             log.exception("%s gateway failed on message %s", code, message_id)
-            raise Refusal(503, "audit-failed", f"the {code} gateway could not write the audit "
-                          f"entry, so nothing was released: {type(error).__name__}") from None
+            raise AuditFailed(f"the {code} gateway could not write the audit entry, so nothing "
+                              f"was released: {type(error).__name__}") from None
         return _answer(result, form, message_id)
 
     @app.get("/health", response_model=Health)
@@ -207,7 +243,7 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
         try:
             running = worker.gateway
         except GatewayClosed:
-            raise Refusal(503, "unavailable", f"the {code} gateway is not running") from None
+            raise Unavailable(f"the {code} gateway is not running") from None
         return Health(state=code, status="ok", audit_entries=running.log.size,
                       policy_version=running.policy.version,
                       policy_problem=running.policy.problem)
@@ -220,11 +256,10 @@ def _authenticate(credentials: Credentials, given: HTTPAuthorizationCredentials 
     try:
         good = given is not None and credentials.check(given.credentials)
     except TokenError as error:
-        raise Refusal(503, "unavailable", str(error)) from None
+        raise Unavailable(str(error)) from None
     if not good:
-        raise Refusal(401, "unauthorized",
-                      "a bearer token in force for this gateway is required",
-                      headers={"WWW-Authenticate": f'Bearer realm="stateline-{state}"'})
+        raise Unauthorized("a bearer token in force for this gateway is required",
+                           headers={"WWW-Authenticate": f'Bearer realm="stateline-{state}"'})
 
 
 def _media_type(request: Request) -> str:
@@ -238,8 +273,8 @@ def content_kind(header: str) -> str:
     charset = next((p.split("=", 1)[1].strip('" ') for p in params
                     if p.startswith("charset=")), "utf-8")
     if kind not in (TEXT, JSON) or charset not in _CHARSETS:
-        raise Refusal(415, "unsupported-media-type",
-                      f"send {TEXT} or {JSON} in UTF-8, not {header or 'no content type'}")
+        raise UnsupportedMediaType(
+            f"send {TEXT} or {JSON} in UTF-8, not {header or 'no content type'}")
     return kind
 
 
@@ -252,12 +287,12 @@ async def read_body(request: Request, limit: int) -> str:
     UTF-8 become U+FFFD, so a reject can quote them."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise Refusal(413, "too-large", f"a message may be at most {limit} bytes")
+        raise TooLarge(f"a message may be at most {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Refusal(413, "too-large", f"a message may be at most {limit} bytes")
+            raise TooLarge(f"a message may be at most {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks).decode("utf-8", errors="replace")
 
@@ -267,8 +302,7 @@ def _message_id(request: Request) -> str | None:
     if given is None:
         return None
     if not _MESSAGE_ID.fullmatch(given):
-        raise Refusal(400, "invalid-message-id",
-                      f"{MESSAGE_ID_HEADER} must be 1-128 visible ASCII characters")
+        raise InvalidMessageId(f"{MESSAGE_ID_HEADER} must be 1-128 visible ASCII characters")
     return given
 
 
@@ -276,7 +310,7 @@ def _read(raw: str, form: str) -> Message:
     try:
         return read_json(raw) if form == JSON else read(raw)
     except Reject as reject:
-        raise Refusal.of(reject) from None
+        raise Rejected(reject) from None
 
 
 def _addressed_here(message: Message, state: str, raw: str) -> None:
@@ -290,7 +324,7 @@ def _addressed_here(message: Message, state: str, raw: str) -> None:
         return
     reject = Reject(RejectCode.DESTINATION, f"NOT ADDRESSED TO {state}; THIS IS THE {state} "
                     "GATEWAY", key=message.key, original=raw)
-    raise Refusal.of(reject, 422)
+    raise Rejected(reject)
 
 
 def _answer(result: Result, form: str, message_id: str) -> Response:

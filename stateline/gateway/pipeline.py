@@ -19,6 +19,7 @@ from ..datadir import DataDir
 from ..directory.agency import Agency
 from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
+from ..errors import ServiceError
 from ..notices import NoticeBook
 from ..policy.engine import ENGINE_ERROR, Decision, Request, Verdict
 from ..policy.live import LivePolicy
@@ -35,13 +36,17 @@ REFUSED = "refused"
 """A review entry's outcome when a release was refused: nothing was sent, the request is held."""
 
 
-class GatewayError(Exception):
+class GatewayError(ServiceError):
     """The gateway cannot start: its configuration or one of its stores is unusable."""
+
+    code = "gateway-error"
 
 
 class ReviewRefused(ReviewError):
     """A release the policy and directory in force now would deny; the refusal is audited
     and the request stays held, so it can still be denied."""
+
+    code, status = "refused", 409
 
     def __init__(self, reference: str, decision: Decision, seq: int) -> None:
         self.reference, self.decision, self.seq = reference, decision, seq

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..datadir import DataDir
+from ..errors import NotFoundError
 from ..policy.engine import Decision, Reason, Verdict
 from ..policy.store import connect
 from .outbox import SCHEMA as OUTBOX_SCHEMA
@@ -40,8 +41,9 @@ CREATE TABLE IF NOT EXISTS reconciled (
 """
 
 
-class ReviewError(Exception):
+class ReviewError(NotFoundError):
     """A held request cannot be found or has already been reviewed."""
+
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from ..audit import EntryKind
 from ..datadir import DataDir
+from ..errors import RequesterError
 from ..policy.store import StateError, audit, checked_state, connect, current_user
 
 TOKEN_PREFIX = "slgw_"
@@ -39,12 +40,16 @@ CREATE TABLE IF NOT EXISTS gateway_token (
 """
 
 
-class TokenError(Exception):
+class TokenError(RequesterError):
     """Tokens cannot be issued, revoked or read as asked; the message says why."""
+
+    code = "token-error"
 
 
 class NoToken(TokenError):
     """No token is in force for the state, so a gateway would have to refuse every caller."""
+
+    code, status = "no-token", 409
 
 
 @dataclass(frozen=True, slots=True)

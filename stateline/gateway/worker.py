@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from ..datadir import DataDir
+from ..errors import ServiceError
 from ..protocol import Message
 from .pipeline import Gateway, Result
 
@@ -26,8 +27,10 @@ that arrive while a commit runs queue up and make the next batch anyway; over HT
 cut one client's throughput by a third or more and gained nothing clear at 8 or 32 clients."""
 
 
-class GatewayClosed(Exception):
+class GatewayClosed(ServiceError):
     """The gateway is not running (not started yet, or stopped): the query was not taken."""
+
+    code = "gateway-closed"
 
 
 @dataclass(frozen=True, slots=True)

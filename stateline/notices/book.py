@@ -18,6 +18,7 @@ from typing import Any, Literal
 from ..audit import AuditLog, EntryKind
 from ..datadir import DataDir
 from ..dmv import DmvStore
+from ..errors import RequesterError
 from ..policy.schema import GROUP_ELEMENTS
 from ..policy.store import connect
 from .config import NoticeDuty, load_duty
@@ -79,8 +80,10 @@ _INSERTED = ("request, request_id, reference, seq, oln, name, street, city, addr
 _ID = re.compile(r"(?:([A-Z]{2})-N)?0*(\d{1,12})")
 
 
-class NoticeError(Exception):
+class NoticeError(RequesterError):
     """A notice that cannot be found or changed; nothing was changed."""
+
+    code = "invalid"
 
 
 @dataclass(frozen=True, slots=True)

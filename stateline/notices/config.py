@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..datadir import DataDir
 from ..directory.categories import CATEGORIES
+from ..errors import RequesterError
 from ..protocol import Outcome
 from ..protocol.places import STATES
 from .days import deadline
@@ -44,8 +45,10 @@ EXCEPTION_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 E = TypeVar("E", bound=Enum)
 
 
-class NoticeConfigError(Exception):
+class NoticeConfigError(RequesterError):
     """A `[notices]` section that cannot be used; the message names the file and the key."""
+
+    code, status = "config-error", 422
 
 
 class Days(Enum):

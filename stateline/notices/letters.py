@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..directory.csvio import spreadsheet_cell
 from ..protocol.places import STATES
 from .book import Notice
 from .config import NoticeDuty
@@ -108,11 +109,6 @@ CSV_COLUMNS = ("notice_id", "name", "address_line_1", "address_line_2", "city", 
                "deadline")
 
 
-def _cell(text: str) -> str:
-    """Keep a spreadsheet from reading a value as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def mailing_csv(notices: Sequence[Notice]) -> str:
     """One row per letter, the columns a mailing house asks for; the deadline as YYYY-MM-DD."""
     out = io.StringIO()
@@ -121,6 +117,6 @@ def mailing_csv(notices: Sequence[Notice]) -> str:
     for n in notices:
         p = n.person
         line1, line2 = p.lines
-        writer.writerow([_cell(v) for v in (n.id, p.mailing_name, line1, line2, p.city,
+        writer.writerow([spreadsheet_cell(v) for v in (n.id, p.mailing_name, line1, line2, p.city,
                                             p.state, p.zip, n.deadline.isoformat())])
     return out.getvalue()

@@ -51,9 +51,13 @@ _IDENTIFIER = re.compile(r"[A-Z0-9]{1,20}")
 class RegistryError(StateError):
     """A court order or attestation that cannot be recorded as given; nothing was changed."""
 
+    code, status = "invalid-order", 422
+
 
 class UnknownOrder(RegistryError):
     """No court order has this reference."""
+
+    code, status = "not-found", 404
 
 
 def parse_date(text: str, what: str = "date") -> date:

@@ -82,14 +82,8 @@ class Reject(Exception):
         )
 
     def as_json(self) -> dict[str, object]:
-        return {
-            "error": {
-                "code": self.code.value,
-                "title": self.title,
-                "detail": list(self.detail),
-                "text": self.text,
-            }
-        }
+        """The project's one error shape; the ER code is the first word of the text."""
+        return {"error": {"code": "rejected", "text": self.text}}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

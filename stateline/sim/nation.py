@@ -14,6 +14,7 @@ from ..datadir import DataDir
 from ..directory.store import Directory
 from ..dmv import open_store
 from ..dmv.store import Batch
+from ..errors import RequesterError
 from ..policy.source import PolicyError
 from ..policy.store import StateError, apply, default_policy
 from ..protocol import STATES
@@ -29,8 +30,10 @@ Progress = Callable[[str, int], None]
 """Told what is being built and how many residents were just added."""
 
 
-class NationError(Exception):
+class NationError(RequesterError):
     """A nation cannot be built or read as asked; the message says what to do."""
+
+    code, status = "nation-error", 409
 
 
 @dataclass(frozen=True, slots=True)

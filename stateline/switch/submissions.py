@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..datadir import DataDir
+from ..errors import Side
 from ..protocol import Message, Reject, format_text, parse
 from .db import Store, running_loop
 from .errors import SwitchError
@@ -60,6 +61,8 @@ OWING = frozenset({WAITING, HELD_FOR_DELIVERY, "held"})
 
 class UnknownMessage(SwitchError, LookupError):
     """No message with this id went through this switch."""
+
+    code, status, side = "not-found", 404, Side.REQUESTER
 
 
 @dataclass(frozen=True, slots=True)

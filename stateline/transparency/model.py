@@ -9,6 +9,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+from ..errors import RequesterError
 from .stats import Period
 from .suppress import WITHHELD
 
@@ -30,8 +31,10 @@ DEFINITIONS = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(RequesterError, ValueError):
     """A document that is not a public report this version can read."""
+
+    code, status = "invalid-report", 422
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from ..audit.rollups import accumulate, recompute_sql
 from ..audit.rollups import implied as implied_rollups
 from ..audit.sql import Db, connect
 from ..datadir import DataDir
+from ..errors import ServiceError
 from .stats import Period
 
 MAX_TAIL = 200_000
@@ -43,8 +44,10 @@ MAX_TAIL = 200_000
 COUNTED = ("decision", "review")
 
 
-class SnapshotError(Exception):
+class SnapshotError(ServiceError):
     """A log a report cannot be computed from: none, no signed head, or a head that fails."""
+
+    code = "no-signed-head"
 
 
 @dataclass(frozen=True, slots=True)

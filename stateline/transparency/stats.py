@@ -17,6 +17,7 @@ from typing import NamedTuple
 from ..audit import Rollup
 from ..audit.rollups import DISCLOSED
 from ..directory.categories import CATEGORIES
+from ..errors import RequesterError
 from .suppress import Equation
 
 ANY = "*"
@@ -24,8 +25,9 @@ ANY = "*"
 
 OUTCOMES = ("released", "partial", "denied", "held", "no-record", "error")
 """How requests were first decided (DESIGN.md "Audit entry")."""
-REVIEW_OUTCOMES = ("released", "partial", "denied", "no-record", "error")
-"""How held requests ended after review."""
+REVIEW_OUTCOMES = ("released", "partial", "denied", "no-record", "error", "refused")
+"""How held requests ended after review (`refused`: a release the policy in force then denied;
+the request stayed held)."""
 GROUPS = ("driver", "vehicle", "history")
 OTHER = "other"
 """The group of requests for keys no state answers (their outcome is `error`)."""
@@ -35,8 +37,10 @@ YEARS = range(1900, 9999)
 """Years a period may cover: each day of one, and the day after it, is a real date."""
 
 
-class PeriodError(ValueError):
+class PeriodError(RequesterError, ValueError):
     """A period that cannot be read, or that the log cannot report on."""
+
+    code = "invalid-period"
 
 
 @dataclass(frozen=True, slots=True)

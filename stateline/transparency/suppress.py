@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from ..errors import StatelineError
 from .derive import Exposure, exposed
 
 K = TypeVar("K", bound=tuple[str, ...])
@@ -33,9 +34,11 @@ DEFAULT_THRESHOLD = 10
 WITHHELD = "withheld"
 
 
-class DisclosureError(Exception):
+class DisclosureError(StatelineError):
     """Counts that cannot be published safely: they do not add up, or no choice of withheld
     counts protects them."""
+
+    code = "disclosure-error"
 
 
 @dataclass(frozen=True, slots=True)

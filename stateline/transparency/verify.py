@@ -14,6 +14,7 @@ from ..audit import AuditLog, NoteError, SignedTreeHead, VerifyReport, open_stat
 from ..audit.checkpoint import format_time, parse, verifier_key
 from ..audit.checkpoint import verify as signature_ok
 from ..datadir import DataDir
+from ..errors import RequesterError
 from ..policy.store import checked_state
 from . import snapshot
 from .model import PublicReport, as_json
@@ -23,8 +24,10 @@ SHOWN = 20
 """Differences listed at most; the count says how many there are."""
 
 
-class VerifyError(Exception):
+class VerifyError(RequesterError):
     """A report that cannot be checked against this log: its head is not the state's."""
+
+    code, status = "cannot-verify", 422
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,17 +14,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import ServiceError
 from ..protocol import Message, Outcome, Reject
 from ..protocol.jsonform import from_json, to_json
 
 
-class StateUnavailable(Exception):
+class StateUnavailable(ServiceError):
     """No gateway of the state took the message (none running, or none answered in time);
     the switch treats the state as out of service and holds the message."""
 
+    code = "state-unavailable"
 
-class TransportError(Exception):
+
+class TransportError(ServiceError):
     """Bytes from the bus that are not an envelope or a reply."""
+
+    code = "transport-error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from ..errors import ServiceError
 from .base import (
     Envelope,
     LateHandler,
@@ -53,8 +54,10 @@ HELD_DEDUPE_SECONDS = 120.0
 _PREFIX = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
-class BusUnavailable(Exception):
+class BusUnavailable(ServiceError):
     """The NATS server cannot be reached, or its streams are not as Stateline needs them."""
+
+    code = "bus-unavailable"
 
 
 class GatewayFailed(TransportError):

@@ -21,7 +21,8 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from ..datadir import DataDir
-from ..switch import AuthenticationError, Switch, SwitchConfig, SwitchError
+from ..errors import StatelineError
+from ..switch import Switch, SwitchConfig
 from .jetstream_holds import JetStreamHolds
 from .nats import NETWORK, BusUnavailable, Names, NatsTransport, connect
 
@@ -92,17 +93,13 @@ class SubmissionService:
         task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, message: Msg) -> None:
+        answer: dict[str, object]
         try:
             answer = {"submission": await self._handle(message)}
         except Refused as refused:
             answer = {"error": {"code": refused.code, "text": refused.text}}
-        except AuthenticationError as error:
-            answer = {"error": {"code": "unauthenticated", "text": str(error)}}
-        except LookupError as error:
-            answer = {"error": {"code": "not-found",
-                                "text": str(error.args[0] if error.args else error)}}
-        except SwitchError as error:
-            answer = {"error": {"code": "switch-error", "text": str(error)}}
+        except StatelineError as error:  # its own code: unauthenticated, not-found, ...
+            answer = error.as_json()
         if message.reply:
             with contextlib.suppress(nats.errors.Error):
                 await message.respond(json.dumps(answer).encode())

@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from ..datadir import DataDir
-from .errors import WebError, error_response
+from ..errors import StatelineError
+from .errors import error_response
 from .guard import Dashboard
 from .pages import (
     audit,
@@ -50,10 +51,10 @@ def mount_dashboard(app: FastAPI, data: DataDir) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def refused(request: Request, error: Exception) -> Response:
-        assert isinstance(error, WebError)
+        assert isinstance(error, StatelineError)
         return error_response(request, error)
 
-    app.add_exception_handler(WebError, refused)
+    app.add_exception_handler(StatelineError, refused)
 
 
 def create_dashboard_app(data: DataDir) -> FastAPI:

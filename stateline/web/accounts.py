@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from enum import Enum
 
 from ..datadir import DataDir
+from ..errors import RequesterError
 from ..protocol import STATES
 
 ALL_STATES = "ALL"
@@ -61,12 +62,16 @@ class Role(Enum):
                            + ", ".join(role.value for role in cls))
 
 
-class AccountError(Exception):
+class AccountError(RequesterError):
     """An account that cannot be made or changed as asked; nothing was changed."""
+
+    code, status = "account-error", 422
 
 
 class UnknownAccount(AccountError):
     """No account has this name."""
+
+    code, status = "not-found", 404
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..gateway.http import Refusal as GatewayRefusal
 from ..gateway.http import content_kind, read_body
 from ..protocol import Reject, parse
 from ..switch import AuthenticationError, Service, Switch, SwitchError, UnknownMessage
@@ -27,10 +26,8 @@ from .refusals import (
     ErrorBody,
     NotFound,
     Refusal,
-    TooLarge,
     Unauthorized,
     Unavailable,
-    UnsupportedMediaType,
 )
 from .shapes import (
     JSON,
@@ -45,6 +42,9 @@ BODY_LIMIT = 64 * 1024
 """Bytes: far above any real query (Nlets' largest stated message is 14,400 characters)."""
 LONGEST_WAIT = 3600.0
 """The most `wait` a request may name; the switch's own wait (switch.toml) caps it further."""
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="stateline"'}
+"""What a 401 asks for, as RFC 6750 has it."""
 
 BEARER = HTTPBearer(auto_error=False, scheme_name="agency token",
                     description="The agency's switch token (`stateline credentials issue`).")
@@ -94,7 +94,7 @@ def api_router(switch: Switch) -> APIRouter:
             submission = await switch.submit(raw, token, form=form,
                                              wait=cap if wait is None else min(wait, cap))
         except AuthenticationError as error:  # revoked since the check above
-            raise Unauthorized(str(error)) from None
+            raise Unauthorized(str(error), CHALLENGE) from None
         except SwitchError as error:
             raise Unavailable(str(error)) from None
         if not submission.accepted:
@@ -149,7 +149,7 @@ def _authenticated(switch: Switch, given: HTTPAuthorizationCredentials | None) -
     if token and book.check(token) is not None:
         return token
     book.refuse("unknown or revoked token" if token else "no token")
-    raise Unauthorized("a bearer token in force for an agency is required")
+    raise Unauthorized("a bearer token in force for an agency is required", CHALLENGE)
 
 
 def _documented_only(request: Request) -> None:
@@ -186,19 +186,12 @@ def _rejected(submission: Submission) -> dict[str, object]:
 
 
 def _form(request: Request) -> Literal["text", "json"]:
-    """Text or JSON, read as a state's gateway reads it; refused in this API's error types."""
-    try:
-        kind = content_kind(request.headers.get("content-type", ""))
-    except GatewayRefusal as refused:
-        raise UnsupportedMediaType(refused.text) from None
-    return "text" if kind == TEXT else "json"
+    """Text or JSON, read as a state's gateway reads it (415 for anything else)."""
+    return "text" if content_kind(request.headers.get("content-type", "")) == TEXT else "json"
 
 
 async def _body(request: Request, limit: int = BODY_LIMIT) -> str:
-    try:
-        return await read_body(request, limit)
-    except GatewayRefusal as refused:
-        raise TooLarge(refused.text) from None
+    return await read_body(request, limit)
 
 
 __all__ = ["BEARER", "BODY_LIMIT", "LONGEST_WAIT", "api_router"]

@@ -1,5 +1,6 @@
-"""The dashboard's refusals as types, turned into a response once: an HTML page for a browser,
-the project's one JSON error shape (``{"error": {"code", "text"}}``) for anything else."""
+"""The dashboard's refusals as types, and the one place any StatelineError becomes a response:
+an HTML page for a browser, the project's one JSON error shape (``{"error": {"code", "text"}}``)
+for anything else."""
 
 from __future__ import annotations
 
@@ -8,14 +9,11 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from ..errors import RequesterError, StatelineError
 
-class WebError(Exception):
-    status = 400
-    code = "invalid"
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+class WebError(RequesterError):
+    """A dashboard request refused; its text is shown to the person."""
 
 
 class LoginRequired(WebError):
@@ -46,7 +44,10 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, error: WebError) -> Response:
+def error_response(request: Request, error: StatelineError) -> Response:
+    """The one HTTP answer to any error with a code: sign-in for a browser without a session,
+    a page for a browser, the JSON error shape for a program; headers the error carries (a
+    bearer challenge) go with it."""
     if isinstance(error, LoginRequired) and request.method == "GET" and wants_html(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", 303)
@@ -54,5 +55,5 @@ def error_response(request: Request, error: WebError) -> Response:
         from .render import plain_page  # the templates need this module's types
 
         return plain_page(error.status, error.code, error.text)
-    return JSONResponse({"error": {"code": error.code, "text": error.text}}, error.status,
-                        headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", **getattr(error, "headers", {})}
+    return JSONResponse(error.as_json(), error.status, headers=headers)

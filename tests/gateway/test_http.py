@@ -172,7 +172,7 @@ def test_malformed_text_gets_the_er_reject_text(client: TestClient, nation: Data
     before = audit_size(nation)
     query = f"DQ.{IN_STATE}.WA.TXT\nNAM/DOE,JANE"
     got = client.post("/messages", content=query, headers=TEXT)
-    assert got.status_code == 400
+    assert got.status_code == 422
     assert got.text.startswith(".05. DOB INVALID OR MISSING\n")
     assert got.text.endswith(query)
     assert audit_size(nation) == before
@@ -182,20 +182,21 @@ def test_malformed_json_gets_the_json_error_shape(client: TestClient) -> None:
     got = client.post("/messages", content='{"key": "RQ", "sender": "ORPPD0000", '
                       '"destinations": ["WA"], "fields": [{"prefix": "LIC", "value": "A1"}]}',
                       headers={"Content-Type": "application/json"})
-    assert got.status_code == 400
+    assert got.status_code == 422
     error = got.json()["error"]
-    assert error["code"] == ".22."
+    assert sorted(error) == ["code", "text"] and error["code"] == "rejected"
     assert error["text"].startswith(".22. INVALID MESSAGE FORMAT - REFER TO RQ")
 
 
 @pytest.mark.parametrize("kind", ["text/plain", "application/json"])
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01\x02", b"\xff\xfe\xc3", b"DQ." * 1000,
                                      b"[1, 2]", b'{"key": 5}', "🚓.🚓.🚓.TXT".encode()])
-def test_garbage_is_a_400_never_a_500(client: TestClient, kind: str, garbage: bytes) -> None:
+def test_garbage_is_a_422_reject_never_a_500(client: TestClient, kind: str,
+                                            garbage: bytes) -> None:
     got = client.post("/messages", content=garbage, headers={"Content-Type": kind})
-    assert got.status_code == 400
+    assert got.status_code == 422
     if kind == "application/json":
-        assert got.json()["error"]["code"]
+        assert got.json()["error"]["code"] == "rejected"
 
 
 def test_a_message_for_another_state_is_refused(client: TestClient, nation: DataDir,

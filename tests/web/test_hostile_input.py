@@ -83,8 +83,9 @@ def test_the_gateway_rejects_a_lone_surrogate_in_any_member(nation: Nation, memb
         got = client.post("/messages", content=poisoned(member, value),
                           headers={"Authorization": f"Bearer {secret}",
                                    "Content-Type": "application/json"})
-        assert got.status_code == 400, got.text
-        assert got.json()["error"]["code"] == "0"
+        assert got.status_code == 422, got.text
+        assert got.json()["error"]["code"] == "rejected"
+        assert got.json()["error"]["text"].startswith("0 ")
         assert client.get("/health").status_code == 200
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...audit import LogError, open_state_log
+from ...errors import Side
 from ...notices import FILTERS, Filter, NoticeBook, NoticeConfigError, NoticeError
 from ...notices.letters import letters_html
 from ..errors import WebError
@@ -20,7 +21,7 @@ from ..render import HEADERS, page
 
 
 class NoticesUnavailable(WebError):
-    status, code = 503, "notices-unavailable"
+    status, code, side = 503, "notices-unavailable", Side.SYSTEM
 
 
 def _which(text: str) -> Filter:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ...errors import Side
 from ..errors import NotFound, WebError
 from ..grants import Permission
 from ..guard import Dashboard
@@ -18,7 +19,7 @@ from ..render import HEADERS, page
 
 
 class NotAvailable(WebError):
-    status, code = 503, "not-available"
+    status, code, side = 503, "not-available", Side.SYSTEM
 
 
 def _module(name: str) -> Any:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ...audit import LogError
+from ...errors import Side
 from ...gateway import (
     Gateway,
     GatewayError,
@@ -31,7 +32,7 @@ from ..render import page
 
 
 class ReviewFailed(WebError):
-    status, code = 503, "review-failed"
+    status, code, side = 503, "review-failed", Side.SYSTEM
 
 
 @dataclass(frozen=True, slots=True)
