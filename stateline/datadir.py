@@ -15,8 +15,12 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .errors import RequesterError
 
 DEFAULT_DATA = "./stateline-data"
 DATA_ENV = "STATELINE_DATA"
@@ -83,3 +87,25 @@ class DataDir:
         if not folder.is_dir():
             return []
         return sorted(p.name for p in folder.iterdir() if p.is_dir())
+
+
+class ConfigFileError(RequesterError):
+    """A state's config.toml that cannot be read, or a section of it that is not a table."""
+
+    code, status = "config-error", 422
+
+
+def state_config(data: DataDir, state: str, section: str) -> dict[str, Any]:
+    """One section of a state's config.toml ({} when the file or the section is absent); a file
+    that is not UTF-8 TOML, or a section that is not a table, is a ConfigFileError."""
+    path = data.config(state)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from None
+    table = config.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigFileError(f"{path}: [{section}] must be a table, not {table!r}")
+    return table

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from ..datadir import DataDir
+from ..datadir import ConfigFileError, DataDir, state_config
 from .checkpoint import NoteError, SignedTreeHead, TreeHead, load_or_create_key
 from .entries import AuditEntry, EntryKind
 from .log import AuditLog, LogError
@@ -46,13 +45,11 @@ def signing_key(data: DataDir, state: str) -> Path:
 def audit_url(data: DataDir, state: str) -> str | None:
     """A PostgreSQL URL from the state's config.toml `[audit] url`, if it names one."""
     try:
-        config = tomllib.loads(data.config(state).read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise LogError(f"cannot read {data.config(state)}: {error}") from None
-    url = config.get("audit", {}).get("url")
-    if url is not None and not is_postgres_url(url):
+        audit = state_config(data, state, "audit")
+    except ConfigFileError as error:
+        raise LogError(error.text) from None
+    url = audit.get("url")
+    if url is not None and not (isinstance(url, str) and is_postgres_url(url)):
         raise LogError(f"{data.config(state)}: [audit] url must be a postgresql:// URL")
     return url if isinstance(url, str) else None
 

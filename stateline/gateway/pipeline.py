@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import tomllib
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from ..audit import AuditLog, EntryKind, open_state_log
-from ..datadir import DataDir
+from ..datadir import DataDir, state_config
 from ..directory.agency import Agency
 from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
@@ -109,7 +108,7 @@ class Gateway:
 
     def __init__(self, data: DataDir, state: str) -> None:
         self.state = checked_state(data, state)
-        self.driver_ori, self.vehicle_ori = _oris(data, self.state)
+        self.driver_ori, self.vehicle_ori = gateway_oris(data, self.state)
         with ExitStack() as stack:
             self.store: DmvStore = open_store(data.dmv_url(self.state))
             stack.callback(self.store.close)
@@ -481,15 +480,9 @@ def _subject(query: Message, today: date) -> Subject:
                    pattern=plate if partial else "")
 
 
-def _oris(data: DataDir, state: str) -> tuple[str, str]:
+def gateway_oris(data: DataDir, state: str) -> tuple[str, str]:
     """The driver and vehicle ORIs answers come from: config.toml `[gateway]`, else defaults."""
-    try:
-        config = tomllib.loads(data.config(state).read_text())
-    except FileNotFoundError:
-        config = {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise GatewayError(f"cannot read {data.config(state)}: {error}") from None
-    gateway = config.get("gateway", {})
+    gateway = state_config(data, state, "gateway")
     return (str(gateway.get("driver_ori", f"{state}OLN0000")),
             str(gateway.get("vehicle_ori", f"{state}LIC0000")))
 
