@@ -53,13 +53,22 @@ def record_subject(hit: Hit) -> Subject:
 
 
 def resolved(subject: Subject, store: DmvStore) -> Subject:
-    """An order's subject with the OLN the DMV holds for its name and DOB, when exactly one
-    person has both: a vehicle record knows its owner only by OLN."""
-    if subject.oln or not subject.name or subject.dob is None:
-        return subject
-    olns = {hit.record_id for hit in store.by_name_dob(subject.name, subject.dob)
-            if subject.agrees(record_subject(hit))}
-    return replace(subject, oln=olns.pop()) if len(olns) == 1 else subject
+    """An order's subject with the identifiers the DMV holds for it, where exactly one record
+    fits: the OLN of a person named by name and DOB (a vehicle record knows its owner only by
+    OLN), and the VIN or plate of a vehicle named by the other. A query must agree with all
+    of them to benefit from the order."""
+    if not subject.oln and subject.name and subject.dob is not None:
+        olns = {hit.record_id for hit in store.by_name_dob(subject.name, subject.dob)
+                if subject.agrees(record_subject(hit))}
+        subject = replace(subject, oln=olns.pop()) if len(olns) == 1 else subject
+    if subject.plate and not subject.vin:
+        found = [record_subject(hit) for hit in store.by_partial_plate(subject.plate)]
+        vins = {record.vin for record in found if record.plate == subject.plate}
+        subject = replace(subject, vin=vins.pop()) if len(vins) == 1 else subject
+    elif subject.vin and not subject.plate:
+        plates = {record_subject(hit).plate for hit in store.by_vin(subject.vin)}
+        subject = replace(subject, plate=plates.pop()) if len(plates) == 1 else subject
+    return subject
 
 
 def of_subject(hits: Sequence[Hit], subject: Subject, asked: Subject) -> list[Hit]:

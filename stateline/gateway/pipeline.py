@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
@@ -283,6 +283,10 @@ class Gateway:
             if isinstance(on_file, Exception):
                 raise on_file
             order = on_file.matching_order(agency, lambda: _subject(query, now.date()), now)
+            if order is not None:  # the subject as the DMV knows it, which the query must fit
+                subject = resolved(order.subject, self.store)
+                decoy = subject.conflicts(_subject(query, now.date()))
+                order = None if decoy else replace(order, subject=subject)
             attested = on_file.is_attested(agency.ori, now)
         request = Request(query.sender, query.key, body["reason"], body["multi_state"],
                           query.value("IMQ") == "Y", order is not None, attested)
@@ -299,8 +303,7 @@ class Gateway:
         try:
             hits = search(self.store, query, decision)
             if order is not None:
-                subject = resolved(order.subject, self.store)
-                mine = of_subject(hits, subject, _subject(query, datetime.now(UTC).date()))
+                mine = of_subject(hits, order.subject, _subject(query, datetime.now(UTC).date()))
                 body["undisclosed"] = len(hits) - len(mine)
                 hits = mine
             found: Release = release(hits, decision, group)

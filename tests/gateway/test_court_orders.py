@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import count
 
@@ -92,9 +93,23 @@ def test_dq_with_another_persons_oln_beside_the_ordered_name_discloses_nothing(
     a, b = people[0], people[1]
     with order_on_file(nation, by_name(a)):
         result = ask(gateway, f"DQ.{ICE}.WA.TXT\nOLN/{b.oln}.NAM/{a.name}.DOB/{a.dob}")
-    assert result.outcome not in (Outcome.RELEASED, Outcome.PARTIAL)
+    assert result.outcome is Outcome.DENIED  # the order does not cover it: the block holds
     assert b.oln not in body(result) and b.name not in body(result)
     assert disclosed(gateway, result) == []
+    assert gateway.log.entry(result.seq).body["court_order"] is None
+
+
+def test_rq_with_the_ordered_vin_beside_another_vehicles_plate_is_denied(
+    nation: DataDir, gateway: Gateway, people: list[Sample]
+) -> None:
+    a, b = people[0], people[1]
+    with order_on_file(nation, Subject(vin=a.vin), ("vehicle", "registration")):
+        decoy = ask(gateway, f"RQ.{ICE}.WA.TXT\nLIC/{b.plate}.LIY/{b.plate_year}."
+                    f"LIT/{b.plate_type}.VIN/{a.vin}")
+        ordered = ask(gateway, f"RQ.{ICE}.WA.TXT\nVIN/{a.vin}")
+    assert decoy.outcome is Outcome.DENIED and disclosed(gateway, decoy) == []
+    assert b.vin not in body(decoy) and a.vin not in body(decoy).split("\n", 1)[1]
+    assert ordered.outcome in (Outcome.RELEASED, Outcome.PARTIAL)
 
 
 def test_dq_for_the_subject_releases_only_the_ordered_elements_and_names_the_order(
@@ -109,7 +124,7 @@ def test_dq_for_the_subject_releases_only_the_ordered_elements_and_names_the_ord
     assert set(record.withheld) == {"description", "address", "credential", "ssn"}
     entry = gateway.log.entry(result.seq).body
     assert entry["court_order"] == reference and entry["records"] == [a.oln]
-    assert entry["court_order_subject"] == list(by_name(a).identifiers)
+    assert entry["court_order_subject"] == list(replace(by_name(a), oln=a.oln).identifiers)
     assert entry["released"] == ["identity", "license"]
 
 
