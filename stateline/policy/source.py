@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cedarpy import PolicySet, validate_policies
@@ -84,30 +85,52 @@ class PolicySource:
         return next((p for p in self.policies if p.id == policy_id), None)
 
 
-def statements(text: str) -> list[Statement]:
-    """The text cut into statements, each with the line of its first character."""
-    found: list[Statement] = []
-    start: int | None = None
-    depth = 0
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def tokens(text: str) -> Iterator[tuple[int, str]]:
+    """Each token of a policy text outside `//` comments, with where it starts: a string
+    literal (to its closing quote), a word, or any other single character but space: the one
+    scanner that cutting a text into statements and bounding its nesting share."""
     index = 0
     while index < len(text):
         char = text[index]
         if char == "/" and text.startswith("//", index):
             end = text.find("\n", index)
             index = len(text) if end < 0 else end
-            continue
-        if start is None and not char.isspace():
+        elif char == '"':
+            end = string_end(text, index)
+            yield index, text[index:end + 1]
+            index = end + 1
+        elif char.isascii() and (char.isalpha() or char == "_"):
+            word = _WORD.match(text, index)
+            assert word is not None
+            yield index, word.group()
+            index = word.end()
+        else:
+            if not char.isspace():
+                yield index, char
+            index += 1
+
+
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+
+
+def statements(text: str) -> list[Statement]:
+    """The text cut into statements, each with the line of its first character."""
+    found: list[Statement] = []
+    start: int | None = None
+    depth = 0
+    for index, token in tokens(text):
+        if start is None:
             start = index
-        if char == '"':
-            index = string_end(text, index)
-        elif char in "([{":
+        if token in _OPENING:
             depth += 1
-        elif char in ")]}":
+        elif token in _CLOSING:
             depth -= 1
-        elif char == ";" and depth <= 0 and start is not None:
+        elif token == ";" and depth <= 0:
             found.append(Statement(_line_of(text, start), text[start:index + 1]))
             start, depth = None, 0
-        index += 1
     if start is not None:
         found.append(Statement(_line_of(text, start), text[start:]))
     return found
@@ -172,38 +195,21 @@ def _bound_problems(text: str) -> list[PolicyProblem]:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
 def _too_deep(text: str) -> int | None:
     """Where nesting first passes MAX_DEPTH; each `if` in a statement counts as a level until
     the statement ends, since where an if-expression ends takes a parser to know."""
-    brackets = ifs = index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "/" and text.startswith("//", index):
-            end = text.find("\n", index)
-            index = len(text) if end < 0 else end
-            continue
-        if char == '"':
-            index = string_end(text, index)
-        elif char in "([{":
+    brackets = ifs = 0
+    for index, token in tokens(text):
+        if token in _OPENING:
             brackets += 1
-        elif char in ")]}":
+        elif token in _CLOSING:
             brackets = max(brackets - 1, 0)
-        elif char == ";" and brackets == 0:
+        elif token == ";" and brackets == 0:
             ifs = 0
-        elif char.isascii() and (char.isalpha() or char == "_"):
-            word = _WORD.match(text, index)
-            assert word is not None
-            ifs += word.group() == "if"
-            index = word.end()
-            if brackets + ifs > MAX_DEPTH:
-                return word.start()
-            continue
+        elif token == "if":
+            ifs += 1
         if brackets + ifs > MAX_DEPTH:
             return index
-        index += 1
     return None
 
 
