@@ -14,7 +14,7 @@ from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
 from stateline.policy.registry import Registry
 
-from .conftest import ICE, Browser, Nation, signed_in
+from .conftest import HSI, ICE, Browser, Nation, signed_in
 
 
 def events(nation: Nation, kind: EntryKind, state: str = "WA") -> list[dict[str, object]]:
@@ -238,3 +238,27 @@ def test_a_form_post_without_a_session_is_refused_in_the_json_shape(browser: Bro
     answer = browser.client.post("/states/WA/policy/apply", data={"text": "x"})
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "login-required"
+
+
+def test_a_release_the_policy_in_force_now_denies_is_refused_and_stays_held(
+        browser: Browser, nation: Nation) -> None:
+    """The state blocked HSI after the request was held: the reviewer is told why nothing was
+    sent, the refusal is audited, and the request can still be denied."""
+    reference = nation.ask(HSI, n=3).reference
+    assert reference is not None
+    signed_in(browser, "rey")
+    policy_store.apply(nation.data, "WA", preset("block-ice-hsi").text(), who="test")
+    try:
+        answer = browser.post(f"/states/WA/review/{reference}",
+                              {"action": "release", "note": "court asked"})
+        assert answer.status_code == 409, answer.text
+        assert "policy in force now denies it" in answer.text
+        assert "Nothing was sent; you can still deny it." in answer.text
+        refusal = events(nation, EntryKind.REVIEW)[-1]
+        assert (refusal["reference"], refusal["outcome"]) == (reference, "refused")
+        with ReviewQueue(nation.data, "WA") as held:
+            assert held.get(reference).status == "held"
+        denied = browser.post(f"/states/WA/review/{reference}", {"action": "deny", "note": "no"})
+        assert f"{reference} denied by rey" in denied.text
+    finally:
+        policy_store.apply(nation.data, "WA", preset("block-ice-review-hsi").text(), who="test")
