@@ -12,10 +12,20 @@ import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..errors import ServiceError
-from ..protocol import Message, Outcome, Reject
+from ..protocol import (
+    Message,
+    Outcome,
+    OutputHeader,
+    Reject,
+    Stamp,
+    format_text,
+    reject_message,
+    validate,
+)
 from ..protocol.jsonform import from_json, to_json
 
 
@@ -59,6 +69,21 @@ class Reply:
     photos: tuple[bytes, ...] = ()
     late: bool = False
     """True for an answer given after review, long after the first reply."""
+
+
+def refused(envelope: Envelope) -> Reply | None:
+    """The ER reply to a message that breaks the protocol, naming the field at fault, or None
+    for a valid one. Every transport asks before its gateway decides anything, so what reaches
+    a gateway has passed the switch's validator again, whoever sent it."""
+    try:
+        validate(envelope.message)
+    except Reject as reject:
+        message = envelope.message
+        stamp = Stamp(datetime.now(UTC), 0)
+        answer = reject_message(reject.with_context(original=format_text(message)),
+                                OutputHeader(stamp, stamp, message.sender))
+        return Reply(envelope.message_id, envelope.state, answer, Outcome.ERROR)
+    return None
 
 
 LateHandler = Callable[[Reply], Awaitable[None]]

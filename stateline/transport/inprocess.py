@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from ..datadir import DataDir
 from ..gateway.outbox import Late, Outbox
 from ..gateway.worker import GatewayClosed, GatewayThread
-from .base import Envelope, LateHandler, Reply, StateUnavailable
+from .base import Envelope, LateHandler, Reply, StateUnavailable, refused
 
 log = logging.getLogger("stateline.transport")
 
@@ -59,6 +59,9 @@ class InProcessTransport:
     async def deliver(self, envelope: Envelope, timeout: float) -> Reply:
         """The gateway's reply. A running in-process gateway takes a message at once, so
         `timeout` never cuts an answer short: an answer being audited is awaited."""
+        invalid = refused(envelope)
+        if invalid is not None:
+            return invalid
         thread = await self._thread(envelope.state)
         try:
             result = await thread.answer(envelope.message, envelope.message_id,

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from datetime import UTC, datetime
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -22,8 +21,14 @@ from nats.aio.subscription import Subscription
 
 from ..gateway.outbox import Late, Outbox
 from ..gateway.worker import GatewayClosed, GatewayThread
-from ..protocol import Outcome, OutputHeader, Reject, Stamp, format_text, reject_message, validate
-from .base import Envelope, Reply, TransportError, envelope_from_json, reply_to_json
+from .base import (
+    Envelope,
+    Reply,
+    TransportError,
+    envelope_from_json,
+    refused,
+    reply_to_json,
+)
 from .nats import (
     ERROR_HEADER,
     MSG_ID,
@@ -49,16 +54,6 @@ def late_reply(late: Late) -> Reply:
     result = late.result
     return Reply(late.message_id, late.state, result.response, result.outcome,
                  result.reference, result.photos, late=True)
-
-
-def rejected(envelope: Envelope, reject: Reject) -> Reply:
-    """The answer to a message that breaks the protocol: its ER reject, naming the field at
-    fault, back to the requester; nothing was decided or logged."""
-    message = envelope.message
-    stamp = Stamp(datetime.now(UTC), 0)
-    answer = reject_message(reject.with_context(original=format_text(message)),
-                            OutputHeader(stamp, stamp, message.sender))
-    return Reply(envelope.message_id, envelope.state, answer, Outcome.ERROR)
 
 
 def late_id(late: Late) -> str:
@@ -169,12 +164,11 @@ class NatsGateway:
             raise _Refused(str(error)[:ERROR_TEXT_LIMIT]) from None
         if envelope.state != self.state:
             raise _Refused(f"this is the {self.state} gateway, not {envelope.state}'s")
-        try:
-            validate(envelope.message)
-        except Reject as reject:
-            log.warning("%s: message %s refused: %s", self.state, envelope.message_id,
-                        reject.detail[0] if reject.detail else reject.title)
-            return reply_to_json(rejected(envelope, reject))
+        invalid = refused(envelope)
+        if invalid is not None:
+            log.warning("%s: message %s breaks the protocol; answered with its reject",
+                        self.state, envelope.message_id)
+            return reply_to_json(invalid)
         key = (message.headers or {}).get(MSG_ID) or f"{envelope.message_id}.{self.state}"
         answering = self._in_flight.get(key)
         if answering is not None:

@@ -122,3 +122,27 @@ def test_a_handler_that_fails_leaves_the_answer_on_file(nation: DataDir) -> None
     asyncio.run(scenario())
     with Outbox(nation, "OR") as outbox:
         assert [late.message_id for late in outbox.pending()] == ["M8"]
+
+
+def test_a_message_that_breaks_the_protocol_is_answered_with_its_reject_not_decided(
+        nation: DataDir) -> None:
+    """Whoever hands a gateway a message, the switch's validator runs again first: a bad date
+    is a reject naming the field, and nothing reaches the audit log."""
+    async def scenario() -> None:
+        transport = InProcessTransport(nation, ["WA"])
+        transport.start()
+        try:
+            header = OutputHeader(Stamp(now(), 1), Stamp(now(), 1), "WANLETS00")
+            bad = Message("RNQ", SENDER, (), None,
+                          (Field("NAM", "DOE,JANE"), Field("DOB", "19901340")), header=header)
+            reply = await transport.deliver(Envelope("M2", "WA", bad), 5)
+            assert reply.outcome is Outcome.ERROR and reply.response.key == "ER"
+            assert "DOB" in (reply.response.body or "")
+        finally:
+            await transport.close()
+
+    with Gateway(nation, "WA") as gateway:
+        before = gateway.log.size
+    asyncio.run(scenario())
+    with Gateway(nation, "WA") as gateway:
+        assert gateway.log.size == before
