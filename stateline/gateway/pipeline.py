@@ -290,13 +290,15 @@ class Gateway:
             attested = on_file.is_attested(agency.ori, now)
         request = Request(query.sender, query.key, body["reason"], body["multi_state"],
                           query.value("IMQ") == "Y", order is not None, attested)
-        decision, order = under_order(self.policy.decide, request, order)
+        decision, applied = under_order(self.policy.decide, request, order)
         body["policies"] = list(decision.policies)
         body["policy_version"] = decision.version
+        # The order the request was decided with (what-if replays it as context.court_order),
+        # whether or not the policy needed it; the answer notes it only where it applied.
         body["court_order"] = order.reference if order else None
         if order is not None:
             body["court_order_subject"] = list(order.subject.identifiers)
-        return decision, order
+        return decision, applied
 
     def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any], group: str,
                    reference: str | None = None, order: CourtOrder | None = None) -> _Pending:
