@@ -49,9 +49,10 @@ class ReviewRefused(ReviewError):
 
     def __init__(self, reference: str, decision: Decision, seq: int) -> None:
         self.reference, self.decision, self.seq = reference, decision, seq
+        why = decision.explanation.rstrip(".")
         super().__init__(f"{reference} cannot be released: the policy in force now denies it "
-                         f"({decision.explanation}); the refusal is audit entry {seq} and the "
-                         "request is still held")
+                         f"({why}); the refusal is audit entry {seq} and the request is still "
+                         "held")
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,11 +72,22 @@ def test_a_blocked_query_appears_as_denied_in_live_traffic(page: Any, nation: Na
 
 
 def test_a_held_request_is_released_with_a_note(page: Any, nation: Nation) -> None:
+    """HSI has been blocked since the policy step above: the release is refused with the
+    reason and the request stays held; once HSI is reviewable again it is released."""
     reference = nation.held[0]
     page.goto("/states/WA/review")
     screenshot(page, "review-queue")
+    note = "Court order received by phone; paper to follow"
     held = page.locator(f"article#{reference}")
-    held.locator("input[name=note]").fill("Court order received by phone; paper to follow")
+    held.locator("input[name=note]").fill(note)
+    held.locator("button[value=release]").click()
+    page.wait_for_selector("text=Nothing was sent; you can still deny it.")
+    assert "the policy in force now denies it" in page.content()
+    screenshot(page, "review-refused")
+    policy_store.apply(nation.data, "WA", preset("block-ice-review-hsi").text(), who="test")
+    page.goto("/states/WA/review")
+    held = page.locator(f"article#{reference}")
+    held.locator("input[name=note]").fill(note)
     held.locator("button[value=release]").click()
     page.wait_for_selector(f"text={reference} released by cora")
     assert "Late response to" in page.content()

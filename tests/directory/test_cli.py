@@ -110,8 +110,8 @@ def test_show_uses_a_states_own_rules(data: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message", "code"), [
     (["show", "WAXXX0000"], "no agency WAXXX0000 in the directory", "not-found"),
-    (["show", "WA"], "ORI 'WA' is not 9 letters or digits", "invalid"),
-    (["show", "WASPD0100", "--home", "ZZ"], "--home 'ZZ' is not a state code", "invalid"),
+    (["show", "WA"], "ORI 'WA' is not 9 letters or digits", "invalid-agency"),
+    (["show", "WASPD0100", "--home", "ZZ"], "--home 'ZZ' is not a state code", "invalid-agency"),
 ])
 def test_show_refuses_clearly(data: Path, args: list[str], message: str, code: str) -> None:
     status, out, err = run(*args, "--data", data)
