@@ -5,41 +5,37 @@ A checkpoint is plain text a person can read and any signed-note tool can check:
     stateline/WA
     1024
     <base64 root hash>
-    time 2026-03-01T12:00:00.000000Z
 
     — stateline/WA <base64 of 4-byte key id and 64-byte signature>
+    — auditor.wa.gov <base64 of key id, timestamp and cosignature>
 
-The time rides in an extension line so that it is covered by the signature.
+The body is the three lines `tlog-checkpoint` defines and nothing more: extension lines are
+NOT RECOMMENDED there, because no monitor can audit them. When a head was signed is kept beside
+it in the log's database, unsigned; what vouches for time is each witness's cosignature, which
+signs its own timestamp, and the newest entry's time, which the root commits to.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from hashlib import sha256
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import RequesterError
 from .merkle import HASH_SIZE
+from .note import ED25519, NoteError, Note, Signature, Signer, Verifier, check_name, parse_note
 
-ED25519_ALG = b"\x01"
-"""Signed-note signature type byte for Ed25519."""
+__all__ = ["NoteError", "SignedTreeHead", "TreeHead", "parse", "sign", "verifier_key", "verify"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-_DASH = "\u2014 "
-
-
-class NoteError(RequesterError, ValueError):
-    """Text that is not a well-formed checkpoint, or a key file that cannot be used."""
-
-    code, status = "invalid-checkpoint", 422
+_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 def format_time(time_us: int) -> str:
@@ -53,89 +49,108 @@ def parse_time(text: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class TreeHead:
-    """What the log commits to: its name, how many entries, their Merkle root, and when."""
+    """What the log commits to: its name, how many entries and their Merkle root. `time_us`
+    is when the log signed it, as the log's database records it; it is not in the signed body
+    (0 for a checkpoint read from text), and not compared. `extensions` are any extra body lines of a checkpoint
+    read from elsewhere; this log writes none."""
 
     origin: str
     size: int
     root: bytes
-    time_us: int
+    time_us: int = field(default=0, compare=False)
+    extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.origin or any(c.isspace() for c in self.origin) or "+" in self.origin:
-            raise NoteError(f"origin {self.origin!r} must be one word without '+'")
+        check_name(self.origin)
         if self.size < 0 or self.time_us < 0:
             raise NoteError("size and time cannot be negative")
         if len(self.root) != HASH_SIZE:
             raise NoteError(f"root must be {HASH_SIZE} bytes")
 
     def body(self) -> str:
-        """The signed text: origin, size, root, then the time extension line."""
+        """The signed text: origin, size and root, one per line (and any extension lines)."""
         root = base64.b64encode(self.root).decode()
-        return f"{self.origin}\n{self.size}\n{root}\ntime {format_time(self.time_us)}\n"
+        return "".join(f"{line}\n" for line in (self.origin, self.size, root, *self.extensions))
+
+    def same_tree(self, other: TreeHead) -> bool:
+        return (self.origin, self.size, self.root) == (other.origin, other.size, other.root)
 
 
 @dataclass(frozen=True, slots=True)
 class SignedTreeHead:
+    """A head with the log's signature and any witnesses' cosignatures (unchecked here:
+    `note.verified_by` checks them against the witnesses a reader trusts)."""
+
     head: TreeHead
     key_id: bytes
     signature: bytes
+    cosignatures: tuple[Signature, ...] = ()
+
+    @property
+    def log_signature(self) -> Signature:
+        return Signature(self.head.origin, self.key_id, self.signature)
+
+    def as_note(self) -> Note:
+        return Note(self.head.body(), (self.log_signature, *self.cosignatures))
 
     def note(self) -> str:
-        blob = base64.b64encode(self.key_id + self.signature).decode()
-        return f"{self.head.body()}\n{_DASH}{self.head.origin} {blob}\n"
+        return self.as_note().render()
+
+    def with_cosignatures(self, lines: tuple[Signature, ...]) -> SignedTreeHead:
+        return SignedTreeHead(self.head, self.key_id, self.signature, lines)
+
+
+def log_verifier(name: str, public_key: Ed25519PublicKey) -> Verifier:
+    return Verifier(name, ED25519, public_key)
 
 
 def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
     """The signed-note key hash: it lets a verifier tell which of its keys a line claims."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return sha256(name.encode() + b"\n" + ED25519_ALG + raw).digest()[:4]
+    return log_verifier(name, public_key).key_id
 
 
 def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
     """The `name+hexid+base64key` line a state publishes so others can check its heads."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    encoded = base64.b64encode(ED25519_ALG + raw).decode()
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+    return log_verifier(name, public_key).vkey
 
 
 def sign(head: TreeHead, key: Ed25519PrivateKey) -> SignedTreeHead:
-    signature = key.sign(head.body().encode())
-    return SignedTreeHead(head, key_id(head.origin, key.public_key()), signature)
+    line = Signer(head.origin, key).sign(head.body())
+    return SignedTreeHead(head, line.key_id, line.blob)
 
 
 def verify(signed: SignedTreeHead, public_key: Ed25519PublicKey) -> bool:
-    if signed.key_id != key_id(signed.head.origin, public_key):
-        return False
+    """The log's own signature, by the log's key; cosignatures are not looked at."""
+    return log_verifier(signed.head.origin, public_key).verify(
+        signed.head.body(), signed.log_signature)
+
+
+def parse_body(text: str) -> TreeHead:
+    """A checkpoint body: origin, decimal size, base64 root, then optional extension lines."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
+        raise NoteError("a checkpoint body is origin, size and root lines (then any "
+                        "extension lines), with no empty line among them")
+    origin, size, root, *extensions = lines[:-1]
+    if not _SIZE.fullmatch(size):
+        raise NoteError(f"size {size[:30]!r} is not a decimal number without leading zeros")
     try:
-        public_key.verify(signed.signature, signed.head.body().encode())
-    except InvalidSignature:
-        return False
-    return True
+        raw = base64.b64decode(root, validate=True)
+    except binascii.Error:
+        raise NoteError("the root hash is not base64") from None
+    return TreeHead(origin, int(size), raw, 0, tuple(extensions))
 
 
 def parse(note: str) -> SignedTreeHead:
-    """Read a checkpoint back; the first signature line is taken as the log's own."""
-    body, sep, signatures = note.partition("\n\n")
-    lines = body.split("\n")
-    if not sep or len(lines) != 4 or not lines[3].startswith("time "):
-        raise NoteError("a checkpoint has origin, size, root and time lines, then a blank line")
-    first = signatures.split("\n", 1)[0]
-    parts = first.removeprefix(_DASH).split(" ")
-    if not first.startswith(_DASH) or len(parts) != 2 or parts[0] != lines[0]:
-        raise NoteError("no signature line from the log's origin")
-    try:
-        head = TreeHead(
-            lines[0],
-            int(lines[1]),
-            base64.b64decode(lines[2], validate=True),
-            parse_time(lines[3].removeprefix("time ")),
-        )
-        blob = base64.b64decode(parts[1], validate=True)
-    except ValueError as exc:
-        raise NoteError(f"malformed checkpoint: {exc}") from exc
-    if len(blob) != 4 + 64:
-        raise NoteError("an Ed25519 signature line carries a 4-byte key id and 64 bytes")
-    return SignedTreeHead(head, blob[:4], blob[4:])
+    """Read any checkpoint: its log's signature is the line named for the origin, wherever it
+    stands; every other line is kept as a cosignature."""
+    parsed = parse_note(note)
+    head = parse_body(parsed.text)
+    own = [s for s in parsed.signatures if s.name == head.origin and len(s.blob) == 64]
+    if not own:
+        raise NoteError(f"no Ed25519 signature line from the log {head.origin!r}")
+    others = tuple(s for s in parsed.signatures if s is not own[0])
+    return SignedTreeHead(head, own[0].key_id, own[0].blob, others)
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:

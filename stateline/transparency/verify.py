@@ -5,13 +5,13 @@ the rollups) is the same, cell for cell and mark for mark."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..audit import AuditLog, NoteError, SignedTreeHead, VerifyReport, open_state_log
-from ..audit.checkpoint import format_time, parse, verifier_key
+from ..audit.checkpoint import parse, parse_time, verifier_key
 from ..audit.checkpoint import verify as signature_ok
 from ..datadir import DataDir
 from ..errors import RequesterError
@@ -52,9 +52,11 @@ def verify(data: DataDir, report: PublicReport) -> Verdict:
     h = signed.head
     if not signature_ok(signed, key):
         raise VerifyError(f"the report's signed head does not verify with {code}'s key")
-    if (h.origin, h.size, h.root.hex(), format_time(h.time_us)) != (a.origin, a.size, a.root,
-                                                                      a.time):
-        raise VerifyError("as_of's origin, size, root or time differ from its checkpoint")
+    if (h.origin, h.size, h.root.hex()) != (a.origin, a.size, a.root):
+        raise VerifyError("as_of's origin, size or root differ from its checkpoint")
+    # The time a head was signed is not in its signed body; the report states it, and the
+    # log's own record of its heads must agree (`_log_checked`).
+    signed = replace(signed, head=replace(h, time_us=parse_time(a.time)))
     if a.verifier_key != verifier_key(h.origin, key):
         raise VerifyError(f"as_of.verifier_key is not {code}'s key")
     with snapshot.opened(data, code) as db:
@@ -75,7 +77,8 @@ def _data(report: PublicReport) -> dict[str, Any]:
 
 def _log_checked(log: AuditLog, key: Ed25519PublicKey, signed: SignedTreeHead) -> VerifyReport:
     """The head is one the log signed, and the whole log still verifies."""
-    if signed not in log.heads():
+    held = {(s.head, s.head.time_us, s.key_id, s.signature) for s in log.heads()}
+    if (signed.head, signed.head.time_us, signed.key_id, signed.signature) not in held:
         raise VerifyError(f"{log.origin}'s log holds no signed head of size {signed.head.size} "
                           "with this root, time and signature")
     checked = log.verify(key)
