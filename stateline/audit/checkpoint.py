@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .merkle import HASH_SIZE
-from .note import ED25519, NoteError, Note, Signature, Signer, Verifier, check_name, parse_note
+from .note import ED25519, Note, NoteError, Signature, Signer, Verifier, check_name, parse_note
 
 __all__ = ["NoteError", "SignedTreeHead", "TreeHead", "parse", "sign", "verifier_key", "verify"]
 
@@ -50,8 +50,8 @@ def parse_time(text: str) -> int:
 @dataclass(frozen=True, slots=True)
 class TreeHead:
     """What the log commits to: its name, how many entries and their Merkle root. `time_us`
-    is when the log signed it, as the log's database records it; it is not in the signed body
-    (0 for a checkpoint read from text), and not compared. `extensions` are any extra body lines of a checkpoint
+    is when the log signed it, as the log's database records it: not signed, not compared, and
+    0 for a checkpoint read from text. `extensions` are any extra body lines of a checkpoint
     read from elsewhere; this log writes none."""
 
     origin: str

@@ -20,6 +20,8 @@ class EntryKind(Enum):
     NOTICE = "notice"
     CREDENTIAL = "credential"
     LOGIN = "login"
+    KEY_ROTATION = "key-rotation"
+    """The log's next signing key, announced under the key it replaces."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from . import merkle
 from .checkpoint import SignedTreeHead, TreeHead, sign
 from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
 from .merkle import Frontier
+from .note import Signature
 from .rollups import COLUMNS, UPSERT, Rollup, accumulate, as_rollups
 from .sql import Cursor, Db, Dialect, connect
 from .verify import VerifyReport, verify_log
@@ -56,6 +57,23 @@ def unpack_frontier(size: int, blob: bytes) -> Frontier:
         raise LogError(f"stored frontier does not fit a tree of size {size}")
     step = merkle.HASH_SIZE
     return Frontier.restore((h, blob[i * step : (i + 1) * step]) for i, h in enumerate(heights))
+
+
+def cosignature_lines(db: Db, size: int | None = None
+                      ) -> dict[tuple[int, bytes], tuple[Signature, ...]]:
+    """Kept cosignature lines by (size, root) of the head they cosign."""
+    sql = "SELECT size, root, name, key_id, signature FROM cosignatures"
+    rows = db.execute(sql + " WHERE size = ?", (size,)) if size is not None else db.execute(sql)
+    found: dict[tuple[int, bytes], list[Signature]] = {}
+    for n, root, name, key_id, blob in rows:
+        found.setdefault((n, bytes(root)), []).append(Signature(name, bytes(key_id), bytes(blob)))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def with_cosignatures(db: Db, head: SignedTreeHead) -> SignedTreeHead:
+    """The head with every cosignature line the log keeps for it."""
+    lines = cosignature_lines(db, head.head.size).get((head.head.size, head.head.root), ())
+    return head.with_cosignatures(lines)
 
 
 class AuditLog:
@@ -194,13 +212,36 @@ class AuditLog:
         return self.sign_head() if due else None
 
     def heads(self) -> list[SignedTreeHead]:
+        """Every signed head, oldest first, each with the cosignatures kept for it."""
         rows = self._db.execute(
             "SELECT size, time_us, root, key_id, signature FROM heads ORDER BY id"
-        )
+        ).fetchall()
+        lines = cosignature_lines(self._db)
         return [
-            SignedTreeHead(TreeHead(self.origin, size, root, t), key_id, sig)
+            SignedTreeHead(TreeHead(self.origin, size, bytes(root), t), bytes(key_id), bytes(sig),
+                           lines.get((size, bytes(root)), ()))
             for size, t, root, key_id, sig in rows
         ]
+
+    def latest_head(self) -> SignedTreeHead | None:
+        """The newest signed head with its cosignatures: the log's current checkpoint."""
+        row = self._db.execute(
+            "SELECT size, time_us, root, key_id, signature FROM heads ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        size, t, root, key_id, sig = row
+        head = SignedTreeHead(TreeHead(self.origin, size, bytes(root), t), bytes(key_id),
+                              bytes(sig))
+        return with_cosignatures(self._db, head)
+
+    def add_cosignatures(self, head: TreeHead, lines: Sequence[Signature]) -> None:
+        """Keep witnesses' cosignature lines for a head (checked by the caller against the
+        witnesses' keys); a line already kept is kept once."""
+        rows = [(head.size, head.root, s.name, s.key_id, s.blob) for s in lines]
+        if rows:
+            self._db.executemany(
+                "INSERT INTO cosignatures VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
     def entry(self, seq: int) -> AuditEntry:
         row = self._db.execute(

@@ -81,6 +81,14 @@ def schema(d: Dialect) -> list[str]:
             root {d.blob} NOT NULL,
             key_id {d.blob} NOT NULL,
             signature {d.blob} NOT NULL)""",
+        # What witnesses answered when shown a head: their cosignature lines, kept with it.
+        f"""CREATE TABLE IF NOT EXISTS cosignatures (
+            size {d.integer} NOT NULL,
+            root {d.blob} NOT NULL,
+            name TEXT NOT NULL,
+            key_id {d.blob} NOT NULL,
+            signature {d.blob} NOT NULL,
+            PRIMARY KEY (size, name, key_id))""",
         f"""CREATE TABLE IF NOT EXISTS tree (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             origin TEXT NOT NULL,
@@ -96,7 +104,7 @@ def schema(d: Dialect) -> list[str]:
         "CREATE INDEX IF NOT EXISTS entries_events ON entries (kind, seq) "
         "WHERE kind <> 'decision'",
     ]
-    return tables + [_append_only(d, table) for table in ("entries", "heads")]
+    return tables + [_append_only(d, table) for table in ("entries", "heads", "cosignatures")]
 
 
 def _append_only(d: Dialect, table: str) -> str:

@@ -519,3 +519,22 @@ def test_select_reads_and_refuses_anything_else(log: AuditLog) -> None:
     with pytest.raises(LogError, match="SELECT statements only"):
         log.select("DELETE FROM rollups")
     assert log.rollups()
+
+
+def test_cosignatures_are_kept_with_their_head_and_served_in_its_checkpoint(
+        tmp_path: Path) -> None:
+    from stateline.audit.note import COSIGNATURE, Signer, parse_note, verified_by
+
+    witness = Signer("auditor.example", Ed25519PrivateKey.generate(), COSIGNATURE)
+    with AuditLog.open(tmp_path / "audit.db", "stateline/WA", Ed25519PrivateKey.generate()) as log:
+        log.append("decision", {"n": 1})
+        first = log.sign_head()
+        log.append("decision", {"n": 2})
+        latest = log.sign_head()
+        line = witness.sign(latest.head.body(), 1_800_000_000)
+        log.add_cosignatures(latest.head, [line, line])
+        assert log.latest_head() == latest.with_cosignatures((line,))
+        assert [h.cosignatures for h in log.heads()] == [(), (line,)]
+        assert first.cosignatures == ()
+        note = parse_note(log.latest_head().note())  # type: ignore[union-attr]
+        assert [v for v, _ in verified_by(note, [witness.verifier])] == [witness.verifier]
