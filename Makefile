@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA ?= ./stateline-data
 
-.PHONY: install demo test browser bench lint lock clean
+.PHONY: install demo test browser go bench lint lock clean
 
 install: $(INSTALLED)
 
@@ -18,7 +18,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 demo: install
 	$(BIN)/stateline demo --data $(DATA)
 
-test: install browser
+test: install browser go
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; it never downloads a
@@ -29,6 +29,18 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	} || echo "make browser: could not install chromium; browser tests will be skipped"
+
+# Debian's Go and golang.org/x/mod for the interop tests that check checkpoints and witness
+# cosignatures with Go's reference signed-note code. Without them those tests are skipped.
+GO_NOTE := /usr/share/gocode/src/golang.org/x/mod/sumdb/note
+go:
+	@{ command -v go >/dev/null && test -d $(GO_NOTE); } || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go \
+	    golang-golang-x-mod-dev >/dev/null; \
+	} || echo "make go: could not install golang-go and golang-golang-x-mod-dev; the Go" \
+	  "interop tests will be skipped"
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -26,6 +26,7 @@ from .commands import (
     switch,
     traffic,
     users,
+    witness,
 )
 
 app = typer.Typer(
@@ -54,6 +55,7 @@ app.add_typer(send.messages_app, name="messages")
 app.command("send")(send.run)
 app.command("serve")(serve.run)
 app.add_typer(users.app, name="users")
+app.add_typer(witness.app, name="witness")
 app.command("briefing")(briefing.run)
 app.command("demo")(demo.run)
 

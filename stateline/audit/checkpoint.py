@@ -18,7 +18,6 @@ signs its own timestamp, and the newest entry's time, which the root commits to.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import re
 from dataclasses import dataclass, field
@@ -136,7 +135,7 @@ def parse_body(text: str) -> TreeHead:
         raise NoteError(f"size {size[:30]!r} is not a decimal number without leading zeros")
     try:
         raw = base64.b64decode(root, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or non-ASCII text
         raise NoteError("the root hash is not base64") from None
     return TreeHead(origin, int(size), raw, 0, tuple(extensions))
 

@@ -184,7 +184,7 @@ def parse_note(message: str) -> Note:
             raise NoteError(f"{line[:60]!r} is not a signature line")
         try:
             blob = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             raise NoteError(f"signature of {name!r} is not base64") from None
         if len(blob) < 5:
             raise NoteError(f"signature of {name!r} is too short")
