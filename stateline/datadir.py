@@ -6,6 +6,10 @@
     DIR/states/WA/config.toml   Washington's gateway configuration
     DIR/states/WA/policy.cedar  Washington's sharing policy in force (Cedar)
     DIR/states/WA/state.db      its history of changes, court orders, attestations (SQLite, WAL)
+    DIR/states/WA/audit.db      its audit log (SQLite, WAL; or PostgreSQL by [audit] url)
+    DIR/states/WA/audit-key.pub the log's pinned public keys, first key first; the private key
+                                is kept apart ([audit] signing_key, $STATELINE_AUDIT_KEYS), or
+                                beside the log as audit-key.pem where neither is set
     DIR/switch.toml             the switch's regions, participation, wait and retention
     DIR/switch.db               agency credentials, state status, held traffic, submissions
     DIR/traffic.db              the switch's traffic log (one year)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from stateline.audit import audit_db, open_state_log
 from stateline.audit.merkle import verify_consistency, verify_inclusion
+from stateline.audit.note import parse_vkey
 from stateline.commands import audit
 from stateline.datadir import DataDir
 from stateline.directory.store import Directory
@@ -231,3 +232,47 @@ def test_policy_changes_are_audited_with_the_text_put_in_force(nation: DataDir) 
     assert body["who"] == "test" and body["change_kind"] == "policy"
     assert body["new_version"] == policy_store.digest(preset("block-ice-review-hsi").text())
     assert body["text"] == preset("block-ice-review-hsi").text()
+
+
+def test_key_prints_the_log_verifier_key(nation: DataDir) -> None:
+    pinned = (nation.state_dir("WA") / "audit-key.pub").read_text().split()
+    code, out, _ = run(nation, "key")
+    assert code == 0 and out.strip() == pinned[-1]
+    assert parse_vkey(out.strip()).name == "stateline/WA"
+    code, out, _ = run(nation, "key", "--json")
+    shown = json.loads(out)
+    assert (shown["vkey"], shown["pinned"], shown["beside_log"]) == (pinned[-1], pinned, True)
+
+
+def test_rotate_key_announces_the_new_key_under_the_old_and_signs_with_it(
+        nation: DataDir, tmp_path: Path) -> None:
+    data = tampered(nation, tmp_path)
+    before = len(entries(data))
+    old = (data.state_dir("WA") / "audit-key.pub").read_text().split()
+    new_key = tmp_path / "keys" / "wa-2026.pem"
+    new_key.parent.mkdir()
+    code, out, _ = run(data, "rotate-key", "--new-key", str(new_key), "--json")
+    rotated = json.loads(out)
+    assert code == 0 and rotated["announced_at"] == before
+    assert new_key.stat().st_mode & 0o777 == 0o600
+    assert (data.state_dir("WA") / "audit-key.pem").read_bytes() == new_key.read_bytes()
+    assert (data.state_dir("WA") / "audit-key.pub").read_text().split() == \
+        [*old, rotated["vkey"]]
+    assert entries(data)[-1] == (before, "key-rotation", {"vkey": rotated["vkey"]})
+    assert run(data, "key")[1].strip() == rotated["vkey"]
+    with Gateway(data, "WA") as gateway:
+        gateway.handle(read(f"DQ.{ICE}.WA.TXT\nOLN/WDL0000000AB"))
+    code, out, _ = run(data, "verify", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["unsigned"] == 0
+    assert report["key"]["pinned"] == [*old, rotated["vkey"]]
+    code, out, _ = run(data, "rotate-key", "--new-key", str(new_key))
+    assert code == 0 and "was already in the log" in out
+    assert len(entries(data)) == before + 2  # the rotation and the query, nothing more
+
+
+def test_rotate_key_refuses_the_key_in_force(nation: DataDir, tmp_path: Path) -> None:
+    data = tampered(nation, tmp_path)
+    code, _, err = run(data, "rotate-key", "--new-key",
+                       str(data.state_dir("WA") / "audit-key.pem"))
+    assert code == 1 and "already in force" in err

@@ -4,11 +4,16 @@ Entries are written in batches inside one durable transaction (SQLite WAL with
 synchronous=FULL, or a PostgreSQL commit), so a gateway releases a response only once its
 entry would survive a power cut; the batch's rollup counts commit with it. Triggers refuse
 UPDATE and DELETE; anyone who bypasses them is caught by `verify`.
+
+Whoever appends signs: a handle that wrote entries signs a head over them when it closes, so
+a command's entries are under a signed head before it exits. The private key is read on the
+first write, never by a reader, and a key a rotation has replaced is never used.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,17 +22,24 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ServiceError, Side
-from . import merkle
-from .checkpoint import SignedTreeHead, TreeHead, sign
+from . import growth, merkle
+from .checkpoint import SignedTreeHead, TreeHead, log_verifier, sign
 from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
+from .keys import KeyRefused, announced, announcement
 from .merkle import Frontier
-from .note import Signature
+from .note import NoteError, Signature
 from .rollups import COLUMNS, UPSERT, Rollup, accumulate, as_rollups
-from .sql import Cursor, Db, Dialect, connect
-from .verify import VerifyReport, verify_log
+from .sql import Cursor, Db, Dialect, connect, connect_readonly
+from .verify import TrustedCheckpoint, VerifyReport, verify_log
 
 Clock = Callable[[], int]
 """Microseconds since the Unix epoch, UTC."""
+
+KeySource = Callable[[], Ed25519PrivateKey]
+"""Reads the log's private key where it is kept; called on the first write, and again when
+another process has rotated the key."""
+
+_log = logging.getLogger(__name__)
 
 
 class LogError(ServiceError):
@@ -40,6 +52,10 @@ class NoEntry(LogError):
     """An entry, size or proof the log does not hold: the requester asked past its end."""
 
     code, status, side = "not-found", 404, Side.REQUESTER
+
+
+class ReadOnly(LogError):
+    """A write asked of a log opened to read (by `verify`, for one)."""
 
 
 def _now_us() -> int:
@@ -76,57 +92,105 @@ def with_cosignatures(db: Db, head: SignedTreeHead) -> SignedTreeHead:
     return head.with_cosignatures(lines)
 
 
+def schema_for(origin: str) -> str:
+    """Where a log lives in PostgreSQL: audit_ and the origin's last part, e.g. audit_wa."""
+    return "audit_" + origin.rsplit("/", 1)[-1].lower()
+
+
 class AuditLog:
     """One state's log. Writers take turns: every write is its own exclusive transaction."""
 
-    def __init__(self, db: Db, origin: str, key: Ed25519PrivateKey, clock: Clock) -> None:
+    def __init__(self, db: Db, origin: str, key: Ed25519PrivateKey | KeySource | None,
+                 clock: Clock) -> None:
         self._db = db
         self.origin = origin
-        self._key = key
+        self._key_source = key
+        self._key = key if isinstance(key, Ed25519PrivateKey) else None
         self._clock = clock
         self._size, self._last_time, self._frontier = 0, 0, Frontier()
         self._signed_size, self._signed_time = 0, 0
+        self._appended = False
+        self._sign_on_close = True
 
     @classmethod
     def open(
-        cls, target: Path | str, origin: str, key: Ed25519PrivateKey, clock: Clock = _now_us,
-        *, schema: str | None = None,
+        cls, target: Path | str, origin: str, key: Ed25519PrivateKey | KeySource,
+        clock: Clock = _now_us, *, schema: str | None = None, sign_on_close: bool = True,
     ) -> AuditLog:
         """Open or create the log in a SQLite file or a PostgreSQL database (URL), there in
-        `schema` (default: audit_ and the origin's last part, e.g. audit_wa). Reopening reads
-        one row, whatever the log's length."""
-        name = schema or "audit_" + origin.rsplit("/", 1)[-1].lower()
+        `schema` (default: `schema_for(origin)`). Reopening reads one row, whatever the log's
+        length. `key` may be a function reading it, called on the first write. A handle that
+        appended signs over its entries when it closes, unless `sign_on_close` is False (a
+        writer that keeps its own signing schedule, as a gateway does)."""
+        name = schema or schema_for(origin)
         db = connect(target, name)
         try:
             db.execute(
                 "INSERT INTO tree VALUES (1, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING",
                 (origin, b""),
             )
-            log = cls(db, origin, key, clock)
-            stored = log._load()
         except BaseException:
             db.close()
             raise
-        where = f"schema {name}" if db.dialect.name == "postgresql" else str(target)
-        if stored != origin:
+        log = cls._opened(db, target, origin, key, clock)
+        log._sign_on_close = sign_on_close
+        return log
+
+    @classmethod
+    def open_to_read(cls, target: Path | str, origin: str, clock: Clock = _now_us, *,
+                     schema: str | None = None) -> AuditLog | None:
+        """Open an existing log without creating or changing anything; None when there is
+        none there (no file, a zero-byte file, no tables). Writes raise ReadOnly."""
+        db = connect_readonly(target, schema or schema_for(origin))
+        return None if db is None else cls._opened(db, target, origin, None, clock)
+
+    @classmethod
+    def _opened(cls, db: Db, target: Path | str, origin: str,
+                key: Ed25519PrivateKey | KeySource | None, clock: Clock) -> AuditLog:
+        try:
+            log = cls(db, origin, key, clock)
+            stored = log._load()
+            where = f"schema {db.schema_name}" if db.dialect.name == "postgresql" \
+                else str(target)
+            if stored != origin:
+                raise LogError(f"{where} is the log of {stored}, not {origin}")
+            last = db.execute("SELECT size, time_us FROM heads ORDER BY id DESC LIMIT 1"
+                              ).fetchone()
+        except BaseException:
             db.close()
-            raise LogError(f"{where} is the log of {stored}, not {origin}")
-        last = db.execute("SELECT size, time_us FROM heads ORDER BY id DESC LIMIT 1").fetchone()
+            raise
         if last:
             log._signed_size, log._signed_time = last
         return log
 
     def _load(self) -> str:
-        origin, size, last_time, blob = self._db.execute(
-            "SELECT origin, size, time_us, frontier FROM tree"
-        ).fetchone()
+        row = self._db.execute("SELECT origin, size, time_us, frontier FROM tree").fetchone()
+        if row is None:
+            raise LogError(f"the log of {self.origin} has lost its tree row")
+        origin, size, last_time, blob = row
         if size != self._size or blob != pack_frontier(self._frontier):
             self._frontier = unpack_frontier(size, blob)
         self._size, self._last_time = size, last_time
         return str(origin)
 
     def close(self) -> None:
-        self._db.close()
+        """Sign over what this handle appended, then close: a command's entries are under a
+        signed head once it is done. A signature that cannot be made now is left to the next
+        writer or start (and `verify` counts the entries unsigned); closing never fails on it."""
+        try:
+            if self._appended and self._sign_on_close:
+                self.sign_tail()
+        except Exception as error:
+            _log.warning("%s: entries left unsigned on closing: %s", self.origin, error)
+        finally:
+            self._db.close()
+
+    def _signing_key(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            if self._key_source is None or isinstance(self._key_source, Ed25519PrivateKey):
+                raise ReadOnly(f"the log of {self.origin} is open to read only")
+            self._key = self._key_source()
+        return self._key
 
     def __enter__(self) -> AuditLog:
         return self
@@ -138,6 +202,11 @@ class AuditLog:
     def size(self) -> int:
         return self._size
 
+    @property
+    def signed_size(self) -> int:
+        """The size of the last head this handle signed or saw."""
+        return self._signed_size
+
     def append_many(self, items: Sequence[tuple[EntryKind | str, Mapping[str, Any]]]) -> list[int]:
         """Log a batch in one durable transaction (group commit); returns the sequence numbers.
 
@@ -145,33 +214,43 @@ class AuditLog:
         """
         if not items:
             return []
+        self._signing_key()  # a log that could not sign what it takes takes nothing
         db = self._db
         db.begin()
         try:
             self._load()  # another writer may have appended since we last looked
-            start, last, now = self._size, self._last_time, self._clock()
-            rows, leaves, counted = [], [], []
-            for seq, (kind, body) in enumerate(items, start):
-                last = max(now, last + 1)
-                name, text = EntryKind(kind).value, canonical_json(body)
-                leaf = merkle.leaf_hash(leaf_data(last, name, text))
-                rows.append((seq, last, name, text, leaf))
-                leaves.append(leaf)
-                counted.append((last, name, body))
-            frontier = Frontier.restore(self._frontier.nodes())
-            frontier.extend(leaves)
-            db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
-            db.executemany(UPSERT, [(*k, *v) for k, v in accumulate(counted).items()])
-            db.execute(
-                "UPDATE tree SET size = ?, time_us = ?, frontier = ?",
-                (frontier.size, last, pack_frontier(frontier)),
-            )
+            start, state = self._size, self._written(items)
             db.commit()
         except BaseException:
             db.rollback()
             raise
-        self._size, self._last_time, self._frontier = frontier.size, last, frontier
+        self._size, self._last_time, self._frontier = state
+        self._appended = True
         return list(range(start, start + len(items)))
+
+    def _written(self, items: Sequence[tuple[EntryKind | str, Mapping[str, Any]]]
+                 ) -> tuple[int, int, Frontier]:
+        """Insert a batch inside the caller's transaction; the log's size, last time and
+        frontier after it."""
+        db = self._db
+        start, last, now = self._size, self._last_time, self._clock()
+        rows, leaves, counted = [], [], []
+        for seq, (kind, body) in enumerate(items, start):
+            last = max(now, last + 1)
+            name, text = EntryKind(kind).value, canonical_json(body)
+            leaf = merkle.leaf_hash(leaf_data(last, name, text))
+            rows.append((seq, last, name, text, leaf))
+            leaves.append(leaf)
+            counted.append((last, name, body))
+        frontier = Frontier.restore(self._frontier.nodes())
+        frontier.extend(leaves)
+        db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+        db.executemany(UPSERT, [(*k, *v) for k, v in accumulate(counted).items()])
+        db.execute(
+            "UPDATE tree SET size = ?, time_us = ?, frontier = ?",
+            (frontier.size, last, pack_frontier(frontier)),
+        )
+        return frontier.size, last, frontier
 
     def append(self, kind: EntryKind | str, body: Mapping[str, Any]) -> int:
         return self.append_many([(kind, body)])[0]
@@ -184,22 +263,14 @@ class AuditLog:
 
     def sign_head(self) -> SignedTreeHead:
         """Sign and store the current head, committing the log to everything before it."""
-        db = self._db
-        db.begin()
-        try:
-            self._load()
-            signed = sign(self.head(), self._key)
-            h = signed.head
-            db.execute(
-                "INSERT INTO heads (size, time_us, root, key_id, signature) VALUES (?,?,?,?,?)",
-                (h.size, h.time_us, h.root, signed.key_id, signed.signature),
-            )
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-        self._signed_size, self._signed_time = h.size, h.time_us
+        signed = self._signing(always=True)
+        assert signed is not None
         return signed
+
+    def sign_tail(self) -> SignedTreeHead | None:
+        """Sign a head over the entries no signed head covers yet (whoever wrote them, a
+        crashed process included); None when every entry is covered."""
+        return self._signing(always=False)
 
     def maybe_sign(
         self, every_entries: int = 1000, every_seconds: float = 5
@@ -209,7 +280,146 @@ class AuditLog:
         due = fresh >= every_entries or (
             fresh > 0 and self._clock() - self._signed_time >= every_seconds * 1_000_000
         )
-        return self.sign_head() if due else None
+        return self.sign_tail() if due else None
+
+    def _signing(self, always: bool) -> SignedTreeHead | None:
+        key = self._signing_key()
+        db = self._db
+        db.begin()
+        try:
+            self._load()
+            last = db.execute("SELECT size, time_us FROM heads ORDER BY id DESC LIMIT 1"
+                              ).fetchone()
+            covered = last[0] if last else 0
+            if not always and covered >= self._size:
+                db.commit()
+                if last:
+                    self._signed_size, self._signed_time = last
+                return None
+            signed = self._signed(self._key_in_force(key))
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        self._signed_size, self._signed_time = signed.head.size, signed.head.time_us
+        return signed
+
+    def _signed(self, key: Ed25519PrivateKey) -> SignedTreeHead:
+        """Sign the current head and store it, with the tree's frontier at its size, inside
+        the caller's transaction."""
+        signed = sign(self.head(), key)
+        h = signed.head
+        self._db.execute(
+            "INSERT INTO heads (size, time_us, root, key_id, signature) VALUES (?,?,?,?,?)",
+            (h.size, h.time_us, h.root, signed.key_id, signed.signature),
+        )
+        self._db.execute("INSERT INTO frontiers VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
+                         (h.size, pack_frontier(self._frontier)))
+        return signed
+
+    def _key_in_force(self, key: Ed25519PrivateKey) -> Ed25519PrivateKey:
+        """The key the log's last rotation entry announced, when there is one: another
+        process may have rotated it since this one read its key, so the key is read again
+        from where it is kept; an old key is refused, never used."""
+        row = self._db.execute(
+            "SELECT seq, body FROM entries WHERE kind = 'key-rotation' AND kind <> 'decision' "
+            "ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return key
+        seq, body = row
+        try:
+            expected = announced(body, self.origin).vkey
+        except NoteError as error:
+            raise KeyRefused(f"entry {seq}, the log's last key rotation, is unreadable: "
+                             f"{error}") from None
+        if self._vkey(key) == expected:
+            return key
+        again = self._reread_key()
+        if again is not None and self._vkey(again) == expected:
+            self._key = again
+            return again
+        raise KeyRefused(f"entry {seq} rotated {self.origin}'s key to {expected}; the key this "
+                         "process reads is another, so it will not sign")
+
+    def _reread_key(self) -> Ed25519PrivateKey | None:
+        if self._key_source is None or isinstance(self._key_source, Ed25519PrivateKey):
+            return None
+        return self._key_source()
+
+    def _vkey(self, key: Ed25519PrivateKey) -> str:
+        return log_verifier(self.origin, key.public_key()).vkey
+
+    def rotate_key(self, new_key: Ed25519PrivateKey) -> SignedTreeHead:
+        """Announce `new_key` in a key-rotation entry and sign a head covering it with the key
+        in force, in one transaction; later heads are signed with the new key."""
+        key = self._signing_key()
+        announced_vkey = self._vkey(new_key)
+        db = self._db
+        db.begin()
+        try:
+            self._load()
+            key = self._key_in_force(key)
+            if announced_vkey == self._vkey(key):
+                raise KeyRefused("the new key is the key already in force")
+            state = self._written([(EntryKind.KEY_ROTATION,
+                                    announcement(log_verifier(self.origin,
+                                                              new_key.public_key())))])
+            self._size, self._last_time, self._frontier = state
+            signed = self._signed(key)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            self._load()
+            raise
+        self._key = new_key
+        self._signed_size, self._signed_time = signed.head.size, signed.head.time_us
+        return signed
+
+    def key_rotations(self) -> list[AuditEntry]:
+        """The log's key-rotation entries, oldest first."""
+        return self.events([EntryKind.KEY_ROTATION])
+
+    def frontier_at(self, size: int) -> Frontier | None:
+        """The tree's right edge at a signed head's size, when the log kept it."""
+        row = self._db.execute("SELECT frontier FROM frontiers WHERE size = ?", (size,)
+                               ).fetchone()
+        return None if row is None else unpack_frontier(size, bytes(row[0]))
+
+    def growth_proof(self, old: int, new: int) -> list[bytes]:
+        """The consistency proof from size `old` to `new`, read from the frontier kept at the
+        old head and the leaves since; from every leaf only where no frontier was kept."""
+        if new > self._size:
+            self._load()  # another handle may have appended since this one looked
+        if not 0 <= old <= new <= self._size:
+            raise NoEntry(f"size {old} is not a prefix of size {new} in a log of {self._size}")
+        frontier = self.frontier_at(old) if 0 < old < new else None
+        if frontier is None:
+            return self.consistency_proof(old, new)
+        rows = self._db.execute("SELECT leaf FROM entries WHERE seq >= ? AND seq < ? ORDER BY "
+                                "seq", (old, new))
+        return growth.consistency(frontier, [bytes(leaf) for (leaf,) in rows])
+
+    def cosigned(self, name: str, key_id: bytes) -> tuple[int, int] | None:
+        """The largest size a witness (by its key's name and id) cosigned, and the time in
+        its cosignature (seconds since the epoch); None when it cosigned nothing kept here."""
+        row = self._db.execute(
+            "SELECT size, signature FROM cosignatures WHERE name = ? AND key_id = ? "
+            "ORDER BY size DESC LIMIT 1", (name, key_id)).fetchone()
+        if row is None:
+            return None
+        size, blob = row
+        return int(size), int.from_bytes(bytes(blob)[:8], "big")
+
+    def first_head_after(self, size: int) -> SignedTreeHead | None:
+        """The oldest signed head larger than `size`: how long a witness has been behind."""
+        row = self._db.execute(
+            "SELECT size, time_us, root, key_id, signature FROM heads WHERE size > ? "
+            "ORDER BY size, id LIMIT 1", (size,)).fetchone()
+        if row is None:
+            return None
+        n, t, root, key_id, sig = row
+        return SignedTreeHead(TreeHead(self.origin, n, bytes(root), t), bytes(key_id),
+                              bytes(sig))
 
     def heads(self) -> list[SignedTreeHead]:
         """Every signed head, oldest first, each with the cosignatures kept for it."""
@@ -253,6 +463,8 @@ class AuditLog:
         return AuditEntry(seq, t, EntryKind(kind), json.loads(body), leaf)
 
     def _leaves(self, size: int | None) -> list[bytes]:
+        if size is not None and size > self._size:
+            self._load()  # another handle may have appended since this one looked
         size = self._size if size is None else size
         if not 0 <= size <= self._size:
             raise NoEntry(f"the log holds {self._size} entries, not {size}")
@@ -331,6 +543,11 @@ class AuditLog:
         return [AuditEntry(seq, t, EntryKind(k), json.loads(b), leaf)
                 for seq, t, k, b, leaf in rows]
 
-    def verify(self, public_key: Ed25519PublicKey) -> VerifyReport:
-        """Recompute every leaf, the tree, and every signed head from what is stored."""
-        return verify_log(self._db, self.origin, public_key)
+    def verify(self, keys: Ed25519PublicKey | Sequence[Ed25519PublicKey],
+               trusted: Sequence[TrustedCheckpoint] = (), *, rollups: bool = True
+               ) -> VerifyReport:
+        """Recompute every leaf, the tree, and every signed head from what is stored; heads
+        must be signed by the chain of `keys` (first key first), and the tree must hold every
+        `trusted` checkpoint."""
+        chain = [keys] if isinstance(keys, Ed25519PublicKey) else list(keys)
+        return verify_log(self._db, self.origin, chain, trusted, rollups=rollups)

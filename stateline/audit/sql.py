@@ -61,6 +61,9 @@ POSTGRES = Dialect(
 )
 
 
+APPEND_ONLY = ("entries", "heads", "cosignatures", "frontiers")
+"""Tables whose rows, once written, are never changed or removed."""
+
 _KINDS = ", ".join(f"'{k.value}'" for k in EntryKind)
 
 
@@ -89,6 +92,11 @@ def schema(d: Dialect) -> list[str]:
             key_id {d.blob} NOT NULL,
             signature {d.blob} NOT NULL,
             PRIMARY KEY (size, name, key_id))""",
+        # The tree's right edge at each signed head, so a witness's consistency proof needs only
+        # the entries appended since the head it last cosigned, not the whole log.
+        f"""CREATE TABLE IF NOT EXISTS frontiers (
+            size {d.integer} PRIMARY KEY,
+            frontier {d.blob} NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS tree (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             origin TEXT NOT NULL,
@@ -103,8 +111,10 @@ def schema(d: Dialect) -> list[str]:
         # Events other than decisions are few; this finds them without scanning the decisions.
         "CREATE INDEX IF NOT EXISTS entries_events ON entries (kind, seq) "
         "WHERE kind <> 'decision'",
+        # How far behind a witness is: the first head past the size it last cosigned.
+        "CREATE INDEX IF NOT EXISTS heads_size ON heads (size)",
     ]
-    return tables + [_append_only(d, table) for table in ("entries", "heads", "cosignatures")]
+    return tables + [_append_only(d, table) for table in APPEND_ONLY]
 
 
 def _append_only(d: Dialect, table: str) -> str:
@@ -180,6 +190,39 @@ def is_postgres_url(target: str | Path) -> bool:
 
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def connect_readonly(target: str | Path, schema_name: str) -> Db | None:
+    """Open an existing log to read, creating nothing: None when there is no file, or the file
+    (or the schema) holds no log tables, as a zero-byte file does."""
+    if not is_postgres_url(target):
+        path = Path(target)
+        if not path.is_file():
+            return None
+        lite = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None, check_same_thread=False)
+        lite.execute("PRAGMA busy_timeout=10000")
+        db = Db(lite, SQLITE, target, schema_name)
+        found = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tree'"
+    else:
+        if not _SCHEMA_NAME.match(schema_name):
+            raise ValueError(f"{schema_name!r} is not a usable PostgreSQL schema name")
+        import psycopg
+
+        raw = psycopg.connect(str(target), autocommit=True)
+        raw.execute(f"SET search_path TO {schema_name}")
+        db = Db(raw, POSTGRES, target, schema_name)
+        found = (f"SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                 f"'{schema_name}' AND table_name = 'tree'")
+    try:
+        (tables,) = db.execute(found).fetchone()
+    except BaseException:
+        db.close()
+        raise
+    if not tables:
+        db.close()
+        return None
+    return db
 
 
 def connect(target: str | Path, schema_name: str) -> Db:

@@ -1,20 +1,24 @@
-"""`stateline audit verify|show|search|proof|counts`: check a state's audit log and read it.
+"""`stateline audit verify|show|search|proof|counts|key|rotate-key`: check a state's audit log
+against its pinned keys and checkpoints others hold, read it, and manage its signing key.
 
 Errors are printed once, here: text on stderr, or with `--json` an ``{"error": ...}`` object on
 stdout; the exit status is 1. A log that fails `verify` also exits 1, naming the first bad entry.
+Reading commands open the log read-only: none of them creates a file or a table.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -23,14 +27,34 @@ from ..audit import (
     AuditEntry,
     AuditLog,
     EntryKind,
-    audit_db,
-    audit_url,
     load_or_create_key,
     open_state_log,
-    signing_key,
+    origin_of,
+    read_state_log,
 )
+from ..audit.checkpoint import log_verifier
 from ..audit.entries import canonical_json, leaf_data
+from ..audit.keys import (
+    KeyRefused,
+    announced,
+    key_place,
+    load_key,
+    pinned_path,
+    place_key,
+    read_pinned,
+    signing_key_for,
+    write_pinned,
+)
 from ..audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ..audit.trusted import (
+    Seen,
+    StateCheck,
+    check_state,
+    read_checkpoint,
+    read_checkpoint_file,
+)
+from ..audit.verify import TrustedCheckpoint
+from ..audit.witnessing import Lag
 from ..datadir import DataDir
 from ..errors import RequesterError
 from ..policy.store import checked_state
@@ -59,6 +83,17 @@ OUTCOME = typer.Option(None, "--outcome", help="released, partial, denied, held,
 SINCE = typer.Option(None, "--since", help="From this date or time (YYYY-MM-DD[THH:MM], UTC).")
 UNTIL = typer.Option(None, "--until", help="Up to this date (whole day) or time, UTC.")
 LIMIT = typer.Option(50, "--limit", min=1, help="At most this many entries, newest first.")
+TRUSTED = typer.Option([], "--trusted", metavar="CHECKPOINT_FILE",
+                       help="A checkpoint of this log the state cannot take back (kept from a "
+                            "witness or an earlier download): the log must hold it. Repeatable.")
+WITNESS = typer.Option([], "--witness", metavar="URL",
+                       help="A witness's URL: check the log against the latest checkpoint of it "
+                            "that the witness cosigned. Repeatable.")
+ROLLUPS = typer.Option(True, "--rollups/--no-rollups",
+                       help="Recompute the rollups (the counts reports read) from the entries.")
+NEW_KEY = typer.Option(..., "--new-key", metavar="FILE",
+                       help="The new Ed25519 private key (PEM), made there (0600) if absent.")
+WITNESS_SECONDS = 10.0
 
 
 class AuditCommandError(RequesterError):
@@ -73,25 +108,17 @@ def answering(as_json: bool = False) -> AbstractContextManager[None]:
 
 def _located(data: str, state: str) -> tuple[DataDir, str]:
     folder = DataDir.resolve(data)
-    code = checked_state(folder, state)
-    if audit_url(folder, code) is None and not audit_db(folder, code).is_file():
-        raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
-    return folder, code
+    return folder, checked_state(folder, state)
 
 
 @contextmanager
 def _log(data: str, state: str) -> Iterator[tuple[AuditLog, str]]:
     folder, code = _located(data, state)
-    with open_state_log(folder, code) as log:
+    log = read_state_log(folder, code)
+    if log is None:
+        raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
+    with log:
         yield log, code
-
-
-def _public_key(folder: DataDir, code: str) -> Ed25519PublicKey:
-    path = signing_key(folder, code)
-    if not path.is_file():
-        raise AuditCommandError(f"{code} has no signing key at {path}: its signed heads "
-                                "cannot be checked")
-    return load_or_create_key(path).public_key()
 
 
 def when(time_us: int) -> datetime:
@@ -106,36 +133,180 @@ def _time_text(time_us: int) -> str:
 def verify_command(
     data: str = options.DATA,
     state: str = options.STATE,
+    trusted: list[Path] = TRUSTED,
+    witness: list[str] = WITNESS,
+    rollups: bool = ROLLUPS,
     as_json: bool = options.JSON,
 ) -> None:
-    """Recompute every entry, the tree and every signed head; exit 1 naming the first bad
-    entry."""
+    """Recompute every entry, the tree and every signed head against the pinned keys, and
+    check the log holds each trusted checkpoint; exit 1 naming the first thing wrong."""
     with answering(as_json):
         folder, code = _located(data, state)
-        key = _public_key(folder, code)
-        with open_state_log(folder, code) as log:
-            report = log.verify(key)
+        origin = origin_of(code)
+        given = [read_checkpoint_file(path, origin) for path in trusted]
+        given += [c for url in witness if (c := _witnessed(url, origin)) is not None]
+        check = check_state(folder, code, given, rollups=rollups)
+    report, finding = check.report, check.report.finding
     rate = report.entries / report.seconds if report.seconds > 0 else 0.0
-    finding = report.finding
     if as_json:
         typer.echo(json.dumps({
             "state": code, "ok": report.ok, "entries": report.entries, "heads": report.heads,
             "unsigned": report.unsigned, "seconds": report.seconds,
-            "entries_per_second": rate,
+            "entries_per_second": rate, "rollups_checked": report.rollups,
+            "key": {"path": str(check.place.path), "source": check.place.source,
+                    "beside_log": check.key_beside_log, "pinned": list(check.pinned)},
+            "trusted": [_seen_json(s) for s in check.seen],
+            "witnesses": [_lag_json(lag) for lag in check.lags],
             "finding": None if finding is None else {
                 "tamper": finding.tamper.value, "detail": finding.detail, "seq": finding.seq,
-                "head": finding.head, "text": str(finding)},
+                "head": finding.head, "place": finding.place, "text": str(finding)},
         }, indent=2))
     else:
         typer.echo(f"{code} audit log: {report.entries:,} entries checked, {report.heads:,} "
                    f"signed heads ({report.unsigned:,} entries after the last), "
                    f"{report.seconds:.3f} s, {rate:,.0f} entries/s")
+        for line in _verify_notes(check):
+            typer.echo(line)
         if finding is None:
             typer.echo("OK")
         else:
             typer.echo(f"TAMPERED: {finding}", err=True)
     if finding is not None:
         raise typer.Exit(1)
+
+
+def _witnessed(url: str, origin: str) -> TrustedCheckpoint | None:
+    """The latest checkpoint of the log a witness cosigned; None (said so) when none."""
+    from ..witness.client import latest_checkpoint
+
+    text = latest_checkpoint(url, origin, timeout=WITNESS_SECONDS)
+    if text is None:
+        typer.echo(f"witness {url} has cosigned no checkpoint of {origin}", err=True)
+        return None
+    return read_checkpoint(text, f"the checkpoint witness {url} cosigned", origin)
+
+
+def _verify_notes(check: StateCheck) -> Iterator[str]:
+    place = check.place
+    if check.key_beside_log:
+        yield (f"key: kept beside the log ({place.path}), so whoever holds the data folder "
+               "holds it; only a trusted checkpoint (--trusted) or a witness (--witness) makes "
+               "this check independent")
+    else:
+        yield f"key: kept outside the data folder ({place.source}); {len(check.pinned)} pinned"
+    if not check.report.rollups:
+        yield "rollups: not recomputed (--no-rollups)"
+    for seen in check.seen:
+        yield (f"trusted: {seen.source}: size {seen.size:,}, root "
+               f"{base64.b64encode(seen.root).decode()}")
+        for c in seen.cosigners:
+            state = {True: "verifies", False: "DOES NOT VERIFY", None: "key not configured"}
+            stamp = f" at {_seconds_text(c.timestamp)}" if c.timestamp is not None else ""
+            yield f"  cosigned by {c.name}{stamp} ({state[c.verified]})"
+    for lag in check.lags:
+        cosigned = ("has cosigned nothing yet" if lag.cosigned is None else
+                    f"last cosigned size {lag.cosigned:,} at {_seconds_text(lag.cosigned_at)}")
+        behind = (f"{lag.entries:,} entries behind for {lag.seconds:,.0f} s" if lag.entries
+                  else "up to date")
+        yield f"witness {lag.witness.name} ({lag.witness.url}): {behind}; {cosigned}"
+
+
+def _seconds_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    ago = max(time.time() - seconds, 0)
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%d %H:%M:%S} UTC ({ago:,.0f} s ago)"
+
+
+def _seen_json(seen: Seen) -> dict[str, Any]:
+    return {"source": seen.source, "size": seen.size,
+            "root": base64.b64encode(seen.root).decode(),
+            "cosigners": [{"name": c.name, "timestamp": c.timestamp, "verified": c.verified}
+                          for c in seen.cosigners]}
+
+
+def _lag_json(lag: Lag) -> dict[str, Any]:
+    return {"name": lag.witness.name, "url": lag.witness.url, "signed": lag.signed,
+            "cosigned": lag.cosigned, "cosigned_at": lag.cosigned_at,
+            "lag_entries": lag.entries, "lag_seconds": lag.seconds}
+
+
+@app.command("key")
+def key_command(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    as_json: bool = options.JSON,
+) -> None:
+    """Print the log's verifier key (`name+id+base64`), which others check its checkpoints
+    with; the pinned chain, first key first, with --json."""
+    with answering(as_json):
+        folder, code = _located(data, state)
+        place = key_place(folder, code)
+        chain = read_pinned(pinned_path(folder, code))
+        if not chain:  # first use: the key is found where it is kept, and pinned
+            load_key(place, create=False)
+            signing_key_for(folder, code, origin_of(code))
+            chain = read_pinned(pinned_path(folder, code))
+    if as_json:
+        typer.echo(json.dumps({"state": code, "vkey": chain[-1].vkey,
+                               "pinned": [v.vkey for v in chain], "key": str(place.path),
+                               "source": place.source, "beside_log": place.beside_log},
+                              indent=2))
+        return
+    typer.echo(chain[-1].vkey)
+
+
+@app.command("rotate-key")
+def rotate_key_command(
+    new_key: Path = NEW_KEY,
+    data: str = options.DATA,
+    state: str = options.STATE,
+    as_json: bool = options.JSON,
+) -> None:
+    """Announce a new signing key in the log, under a head the old key signs, then pin it and
+    put it where the state keeps its key; later heads are signed with it. Run again after an
+    interruption, it finishes the same rotation."""
+    with answering(as_json):
+        folder, code = _located(data, state)
+        origin = origin_of(code)
+        place = key_place(folder, code)
+        new = load_or_create_key(new_key)
+        vkey = log_verifier(origin, new.public_key())
+        pinned_file = pinned_path(folder, code)
+        if read_state_log(folder, code) is None:
+            raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
+        with open_state_log(folder, code) as log:
+            rotations = log.key_rotations()
+            last = announced(rotations[-1].body, origin).vkey if rotations else None
+            chain = read_pinned(pinned_file)
+            head = None
+            if vkey.vkey != last:  # else a rotation interrupted before it was pinned or placed
+                if chain[-1:] == [vkey]:
+                    raise KeyRefused(f"{new_key} holds the key already in force")
+                head = log.rotate_key(new)
+        chain = read_pinned(pinned_file)
+        if chain[-1:] != [vkey]:
+            write_pinned(pinned_file, [*chain, vkey])
+        try:
+            place_key(place, new)
+        except OSError as error:
+            raise KeyRefused(f"the log now announces {vkey.vkey}, but the key could not be put "
+                             f"at {place.path} ({place.source}): {error}; put {new_key} there "
+                             "before the log can sign again") from None
+    if as_json:
+        typer.echo(json.dumps({"state": code, "vkey": vkey.vkey, "key": str(place.path),
+                               "announced_at": None if head is None else head.head.size - 1,
+                               "signed_size": None if head is None else head.head.size},
+                              indent=2))
+        return
+    if head is None:
+        typer.echo(f"{code}: the rotation to {vkey.vkey} was already in the log; it is now "
+                   f"pinned and the key is at {place.path}")
+        return
+    typer.echo(f"{code}: entry {head.head.size - 1} announces {vkey.vkey}, under a head of size "
+               f"{head.head.size} signed with the old key. The new key is pinned in "
+               f"{pinned_file} and kept at {place.path} ({place.source}); later heads are "
+               "signed with it. Witnesses must list the new key for this log.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +413,10 @@ class Filters:
 def search_entries(folder: DataDir, code: str, filters: Filters,
                    limit: int) -> Iterator[AuditEntry]:
     """Matching decision and review entries, newest first."""
-    with open_state_log(folder, code) as log:
+    log = read_state_log(folder, code)
+    if log is None:
+        raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
+    with log:
         found = 0
         for entry in log.scan([EntryKind(k) for k in SEARCHED], filters.since_us,
                               filters.until_us):
@@ -355,9 +529,8 @@ def counts_command(
     """Requests and outcomes per day, category, message group and outcome, from the rollups
     kept with the entries (no rescan; `verify` checks them)."""
     with answering(as_json):
-        folder, code = _located(data, state)
         days = [_day(text, name) for text, name in ((since, "--since"), (until, "--until"))]
-        with open_state_log(folder, code) as log:
+        with _log(data, state) as (log, code):
             rows = log.rollups(days[0] or "", days[1] or "9999-12-31")
     if as_json:
         typer.echo(json.dumps([{"day": r.day, "kind": r.kind, "category": r.category,

@@ -3,7 +3,8 @@
 `POST /messages` takes one message as legacy text (`text/plain`) or in the protocol's JSON form
 (`application/json`) and answers in the same form, only after the query's audit entry is
 durable. The caller authenticates with a bearer token (`stateline gateway token`); without one
-in force the app refuses to be built. `GET /health` needs no token.
+in force the app refuses to be built. `GET /health` and `GET /metrics` (each witness's lag, in
+Prometheus text) need no token.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from ..audit.witnessing import state_metrics
 from ..datadir import DataDir
 from ..errors import RequesterError, Side, StatelineError
 from ..policy.store import checked_state
@@ -42,6 +44,7 @@ BODY_LIMIT = 64 * 1024
 MESSAGE_ID_HEADER = "Stateline-Message-Id"
 _MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
 TEXT, JSON = "text/plain", "application/json"
+PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 _CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
 
@@ -247,6 +250,13 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
         return Health(state=code, status="ok", audit_entries=running.log.size,
                       policy_version=running.policy.version,
                       policy_problem=running.policy.problem)
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        """How far each witness lags behind the log's latest signed head, in entries and
+        seconds (Prometheus text)."""
+        text = await run_in_threadpool(state_metrics, data, [code])
+        return Response(text, media_type=PROMETHEUS)
 
     return app
 

@@ -5,6 +5,8 @@ The app's lifespan runs the network: it opens every state's gateway (an in-proce
 not started yet; `stateline serve` starts it first, to report a gateway that will not open
 before it listens) and starts the switch; on shutdown it closes the switch, which finishes
 deliveries in flight and stops the gateways, each signing a tree head over what it logged.
+At start every state's log signs what a crash left unsigned (the dashboard's own writes sign as
+they are made). `GET /metrics` gives each witness's lag in Prometheus text.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..audit import sign_tails
+from ..audit.witnessing import state_metrics
 from ..datadir import DataDir
 from ..switch import Switch
 from ..transport.inprocess import InProcessTransport
@@ -47,6 +52,7 @@ def create_app(data: DataDir, switch: Switch, *, dashboard: bool = True) -> Fast
         except BaseException:
             await transport.close()  # gateways already open are stopped, heads signed
             raise
+        await run_in_threadpool(sign_tails, data, data.states())
         try:
             yield
         finally:
@@ -57,6 +63,13 @@ def create_app(data: DataDir, switch: Switch, *, dashboard: bool = True) -> Fast
                   redoc_url=None)
     refusals.install(app)
     app.include_router(api_router(switch))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """How far each witness lags behind each state's latest signed head (Prometheus)."""
+        text = await run_in_threadpool(state_metrics, data, data.states())
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
     app.state.dashboard = dashboard and _mount_dashboard(app, data)
     return app
 

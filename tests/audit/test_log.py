@@ -22,6 +22,7 @@ from stateline.audit import (
     Tamper,
     load_or_create_key,
     open_state_log,
+    read_state_log,
     signing_key,
 )
 from stateline.audit import verify as verify_module
@@ -30,6 +31,7 @@ from stateline.audit.entries import leaf_data
 from stateline.audit.log import pack_frontier
 from stateline.audit.merkle import Frontier, leaf_hash, verify_consistency, verify_inclusion
 from stateline.audit.sql import POSTGRES, SQLITE, Db
+from stateline.audit.trusted import check_state
 from stateline.datadir import DataDir
 
 ORIGIN = "stateline/WA"
@@ -271,8 +273,7 @@ def move_entry_later(db: Db) -> None:
     """Move entry 3 to position 9, shifting 4..9 down: only time order shows it."""
     rows = db.execute(
         "SELECT seq, time_us, kind, body, leaf FROM entries WHERE seq BETWEEN 3 AND 9"
-    )
-    rows = list(rows)
+    ).fetchall()
     moved = [*rows[1:], rows[0]]
     db.execute("DELETE FROM entries WHERE seq BETWEEN 3 AND 9")
     db.executemany(
@@ -360,8 +361,8 @@ CASES: list[tuple[Callable[[Db], None], Tamper | None, int | None, int | None]] 
     (insert_in_middle, Tamper.REWRITTEN, None, 1),
     (truncate_behind_head, Tamper.TRUNCATED, 15, None),
     (truncate_unsigned_tail, Tamper.TRUNCATED, 45, None),
-    (add_head_with_another_key, Tamper.FORGED_HEAD, None, 3),
-    (resign_head_with_another_key, Tamper.FORGED_HEAD, None, 1),
+    (add_head_with_another_key, Tamper.RESIGNED, None, 3),
+    (resign_head_with_another_key, Tamper.RESIGNED, None, 1),
     (edit_head_root, Tamper.FORGED_HEAD, None, 1),
     (edit_head_size, Tamper.FORGED_HEAD, None, 1),
     (edit_body_and_forge_later_head, Tamper.EDITED, 7, None),
@@ -397,7 +398,7 @@ def test_verify_names_the_first_bad_entry_or_head(
 def test_verify_with_another_public_key_rejects_every_head(log: AuditLog) -> None:
     report = log.verify(Ed25519PrivateKey.generate().public_key())
     assert report.finding is not None
-    assert (report.finding.tamper, report.finding.head) == (Tamper.FORGED_HEAD, 1)
+    assert (report.finding.tamper, report.finding.head) == (Tamper.RESIGNED, 1)
 
 
 def test_truncation_is_named_before_a_forged_head_beyond_it(
@@ -480,10 +481,13 @@ def test_a_state_can_keep_its_log_in_postgresql(tmp_path: Path, key: Ed25519Priv
     data.state_dir("ZZ").mkdir(parents=True)
     data.config("ZZ").write_text(f'[audit]\nurl = "{url}"\n')
     try:
+        assert read_state_log(data, "ZZ") is None  # no schema yet, and none made by looking
         with open_state_log(data, "ZZ") as audit:
             audit.append(EntryKind.LOGIN, {"user": "coordinator"})
             assert audit.verify(load_public(data)).ok
         assert not (tmp_path / "states/ZZ/audit.db").exists()
+        check = check_state(data, "ZZ")
+        assert check.report.ok and (check.report.entries, check.report.unsigned) == (1, 0)
     finally:
         with psycopg.connect(url, autocommit=True) as db:
             db.execute("DROP SCHEMA IF EXISTS audit_zz CASCADE")
@@ -538,3 +542,39 @@ def test_cosignatures_are_kept_with_their_head_and_served_in_its_checkpoint(
         assert first.cosignatures == ()
         note = parse_note(log.latest_head().note())  # type: ignore[union-attr]
         assert [v for v, _ in verified_by(note, [witness.verifier])] == [witness.verifier]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind", "seq", "head"), CASES, ids=[c[0].__name__ for c in CASES]
+)
+def test_verify_in_two_processes_names_the_same_first_finding(
+    log: AuditLog,
+    store: Store,
+    key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+    tamper: Callable[[Db], None],
+    kind: Tamper | None,
+    seq: int | None,
+    head: int | None,
+) -> None:
+    """Without the rollups, a second process hashes every other range (4 entries here)."""
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(verify_module, "BATCH", 4)
+    db = store.attacker()
+    tamper(db)
+    db.close()
+    report = log.verify(key.public_key(), rollups=False)
+    found = report.finding
+    named = (found.tamper, found.seq, found.head) if found is not None else None
+    assert named == ((kind, seq, head) if kind is not None else None), str(found)
+    if kind is None:
+        assert (report.entries, report.heads, report.unsigned, report.rollups) == (
+            50, 2, 10, False)
+
+
+def test_a_witness_is_shown_growth_from_the_frontier_kept_at_a_head(log: AuditLog) -> None:
+    for old, new in ((20, 50), (40, 50), (20, 40), (0, 50), (7, 50), (50, 50)):
+        assert log.growth_proof(old, new) == log.consistency_proof(old, new), (old, new)
+    assert log.frontier_at(20) is not None and log.frontier_at(7) is None
+    with pytest.raises(LogError):
+        log.growth_proof(20, 51)

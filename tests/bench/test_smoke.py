@@ -15,6 +15,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 TINY: dict[str, list[str]] = {
+    "audit_verify.py": ["--entries", "2000", "--rounds", "1"],
     "gateway.py": ["--residents", "300", "--queries", "100"],
     "nation.py": ["--residents", "300", "--queries", "50"],
     "network.py": ["--residents", "200", "--fifty-residents", "3", "--queries", "60",

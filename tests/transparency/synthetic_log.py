@@ -75,7 +75,9 @@ class Writer:
         self.data.state_dir(self.state).mkdir(parents=True, exist_ok=True)
         key = load_or_create_key(signing_key(self.data, self.state))
         target = self.target or self.data.state_dir(self.state) / "audit.db"
-        return AuditLog.open(target, f"stateline/{self.state}", key, self.clock)
+        # Entries stay unsigned until `sign`, as a running gateway leaves them between heads.
+        return AuditLog.open(target, f"stateline/{self.state}", key, self.clock,
+                             sign_on_close=False)
 
     def at(self, day: date, entries: Iterable[tuple[EntryKind, dict[str, Any]]],
            hour: int = 12) -> None:

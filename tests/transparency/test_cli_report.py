@@ -147,8 +147,8 @@ def test_what_the_command_refuses_it_says_why(nation: DataDir, tmp_path: Path) -
     assert code == 1 and "give --state and --period" in err
     code, _, err = run(*data, "--state", "WA", "--period", YEAR, "--format", "pdf")
     assert code == 1 and "expected html, json or csv" in err
-    code, _, err = run(*data, "--state", "OR", "--period", YEAR)
-    assert code == 1 and "no signed head" in err
+    code, _, err = run(*data, "--state", "WA", "--period", str(int(YEAR) + 1))
+    assert code == 1 and "begins after WA's latest signed head" in err
     (tmp_path / "not.json").write_text('{"state": "WA"}')
     code, _, err = run("verify", str(tmp_path / "not.json"), *data)
     assert code == 1 and "not a Stateline public report" in err

@@ -12,18 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...audit import (
-    AuditEntry,
-    AuditLog,
-    EntryKind,
-    LogError,
-    load_or_create_key,
-    open_state_log,
-    signing_key,
-)
+from ...audit import AuditEntry, AuditLog, EntryKind, LogError, log_keys, read_state_log
 from ...audit.checkpoint import verify as verify_head
 from ...audit.entries import canonical_json, leaf_data
 from ...audit.merkle import leaf_hash, verify_inclusion
+from ...audit.trusted import check_state
 from ...commands.audit import SEARCHED, Filters
 from ..errors import NotFound, WebError
 from ..grants import Permission
@@ -84,7 +77,10 @@ def search(board: Dashboard, state: str, query: dict[str, str]) -> list[AuditEnt
     if not has_log(board, state):
         return []
     found: list[AuditEntry] = []
-    with open_state_log(board.data, state) as log:
+    log = read_state_log(board.data, state)
+    if log is None:
+        return []
+    with log:
         for entry in log.scan(kinds, filters.since_us, filters.until_us):
             if filters.match(dict(entry.body)):
                 found.append(entry)
@@ -101,8 +97,8 @@ def proof_of(log: AuditLog, board: Dashboard, state: str, entry: AuditEntry) -> 
         size, root = signed.head.size, signed.head.root
         against = (f"signed head #{len(heads)} (size {size:,}, "
                    f"{when_us(signed.head.time_us)} UTC)")
-        key = load_or_create_key(signing_key(board.data, state)).public_key()
-        good_signature: bool | None = verify_head(signed, key)
+        good_signature: bool | None = any(verify_head(signed, key)
+                                          for key in log_keys(board.data, state))
     else:
         current = log.head()
         size, root = current.size, current.root
@@ -114,9 +110,10 @@ def proof_of(log: AuditLog, board: Dashboard, state: str, entry: AuditEntry) -> 
 
 
 def _entry(board: Dashboard, state: str, seq: int) -> tuple[AuditEntry, Proof]:
-    if not has_log(board, state):
+    log = read_state_log(board.data, state) if has_log(board, state) else None
+    if log is None:
         raise NotFound(f"{state} has no audit log yet")
-    with open_state_log(board.data, state) as log:
+    with log:
         try:
             entry = log.entry(seq)
         except LogError as error:
@@ -127,12 +124,13 @@ def _entry(board: Dashboard, state: str, seq: int) -> tuple[AuditEntry, Proof]:
 def run_verify(board: Dashboard, state: str) -> dict[str, Any]:
     if not has_log(board, state):
         raise NotFound(f"{state} has no audit log yet")
-    key = load_or_create_key(signing_key(board.data, state)).public_key()
-    with open_state_log(board.data, state) as log:
-        report = log.verify(key)
+    check = check_state(board.data, state)
+    report = check.report
     result = {"time": datetime.now(UTC), "ok": report.ok, "entries": report.entries,
               "heads": report.heads, "unsigned": report.unsigned, "seconds": report.seconds,
-              "finding": str(report.finding) if report.finding else ""}
+              "finding": str(report.finding) if report.finding else "",
+              "key_beside_log": check.key_beside_log,
+              "witnesses": [(lag.witness.name, lag.entries, lag.seconds) for lag in check.lags]}
     board.verified[state] = result
     return result
 
