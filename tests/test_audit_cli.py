@@ -276,3 +276,15 @@ def test_rotate_key_refuses_the_key_in_force(nation: DataDir, tmp_path: Path) ->
     code, _, err = run(data, "rotate-key", "--new-key",
                        str(data.state_dir("WA") / "audit-key.pem"))
     assert code == 1 and "already in force" in err
+
+
+def test_schema_prints_each_kinds_published_schema_and_refuses_an_unknown_kind() -> None:
+    listed = runner.invoke(root, ["audit", "schema"])
+    assert listed.exit_code == 0
+    assert "key-rotation   stateline/audit/schemas/key-rotation.schema.json" in listed.stdout
+    decision = runner.invoke(root, ["audit", "schema", "decision"])
+    document = json.loads(decision.stdout)
+    assert document["$schema"].endswith("2020-12/schema")
+    assert {"ori", "category", "outcome"} <= set(document["properties"])
+    wrong = runner.invoke(root, ["audit", "schema", "decisions", "--json"])
+    assert wrong.exit_code == 1 and json.loads(wrong.stdout)["error"]["code"] == "invalid"

@@ -6,7 +6,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .records import Record
 
 
 class EntryKind(Enum):
@@ -31,6 +34,13 @@ class AuditEntry:
     kind: EntryKind
     body: Mapping[str, Any]
     leaf: bytes
+
+    @property
+    def record(self) -> Record:
+        """The body as its kind's typed record; records.RecordError if it does not fit."""
+        from .records import parse  # records are built on this module's kinds
+
+        return parse(self.kind, self.body)
 
 
 def canonical_json(body: Mapping[str, Any]) -> str:

@@ -29,6 +29,7 @@ from ..datadir import DataDir, state_config
 from ..errors import RequesterError
 from .checkpoint import load_or_create_key, log_verifier
 from .note import ED25519, NoteError, Verifier, parse_vkey
+from .records import KeyRotationRecord, RecordError
 
 KEYS_ENV = "STATELINE_AUDIT_KEYS"
 """A folder holding each state's log key as XX.pem, outside the data folder."""
@@ -189,7 +190,7 @@ def log_chain(data: DataDir, state: str, origin: str) -> list[Verifier]:
 
 def announcement(new: Verifier) -> dict[str, Any]:
     """The body of the entry that announces the log's next key."""
-    return {"vkey": new.vkey}
+    return KeyRotationRecord(vkey=new.vkey).body()
 
 
 def announced(body: Mapping[str, Any] | str, origin: str) -> Verifier:
@@ -199,9 +200,12 @@ def announced(body: Mapping[str, Any] | str, origin: str) -> Verifier:
             body = json.loads(body)
         except ValueError:
             raise NoteError("the entry's body is not JSON") from None
-    vkey = body.get("vkey") if isinstance(body, Mapping) else None
-    if not isinstance(vkey, str):
-        raise NoteError("the entry names no vkey")
+    if not isinstance(body, Mapping):
+        raise NoteError("the entry's body is not an object")
+    try:
+        vkey = KeyRotationRecord.from_body(body).vkey
+    except RecordError as error:
+        raise NoteError(f"the entry names no vkey: {error}") from None
     verifier = parse_vkey(vkey)
     if verifier.kind != ED25519 or verifier.name != origin:
         raise NoteError(f"{vkey[:80]!r} is not an Ed25519 key of {origin}")

@@ -3,6 +3,8 @@
 The gateway's batch adds to them in the same transaction as its entries, so a report reads a
 few hundred rows instead of rescanning millions of entries. `verify` recomputes them in SQL
 from the entries with the same rules as `rollup_key`, so the two cannot drift apart unseen.
+Like that SQL, the rules read any body leniently (a value of another type counts as absent),
+but only by the names of fields of a request's record, checked when this module loads.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..protocol.keys import KEYS
+from .records import RequestRecord, keys_of
 from .sql import POSTGRES, Dialect
 
 DISCLOSED = ("released", "partial")
@@ -22,6 +25,10 @@ GROUPS: dict[str, str] = {key: spec.group for key, spec in KEYS.items() if spec.
 """The message group of every query key: driver, vehicle or history."""
 
 Key = tuple[str, str, str, str, str]
+
+CATEGORY, KEY, OUTCOME, PHOTO, RECORDS = keys_of(
+    RequestRecord, "category", "key", "outcome", "photo_released", "records")
+"""The body keys the rules read."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -61,15 +68,15 @@ def _day(index: int) -> str:
 
 
 def rollup_key(time_us: int, kind: str, body: Mapping[str, Any]) -> Key:
-    return (day_of(time_us), kind, _text(body, "category"), GROUPS.get(_text(body, "key"), ""),
-            _text(body, "outcome"))
+    return (day_of(time_us), kind, _text(body, CATEGORY), GROUPS.get(_text(body, KEY), ""),
+            _text(body, OUTCOME))
 
 
 def counts(body: Mapping[str, Any]) -> tuple[int, int]:
     """(photos, records) one entry adds."""
-    photos = 1 if body.get("photo_released") is True else 0
-    records = body.get("records")
-    disclosed = isinstance(records, list) and _text(body, "outcome") in DISCLOSED
+    photos = 1 if body.get(PHOTO) is True else 0
+    records = body.get(RECORDS)
+    disclosed = isinstance(records, list) and _text(body, OUTCOME) in DISCLOSED
     return photos, len(records) if disclosed and isinstance(records, list) else 0
 
 
@@ -102,16 +109,16 @@ def recompute_sql(d: Dialect) -> str:
         j = "(body::jsonb)"
         fields = ", ".join(f"{j}->'{name}'" for name in _FIELDS)
         dims = f"jsonb_build_array({fields})::text"
-        records = (f"CASE WHEN jsonb_typeof({j}->'records') = 'array' "
-                   f"THEN jsonb_array_length({j}->'records') ELSE 0 END")
+        records = (f"CASE WHEN jsonb_typeof({j}->'{RECORDS}') = 'array' "
+                   f"THEN jsonb_array_length({j}->'{RECORDS}') ELSE 0 END")
     else:
         dims = "json_extract(body, " + ", ".join(f"'$.{name}'" for name in _FIELDS) + ")"
-        records = "coalesce(json_array_length(body, '$.records'), 0)"
+        records = f"coalesce(json_array_length(body, '$.{RECORDS}'), 0)"
     return (f"SELECT {d.day}, kind, {dims}, count(*), sum({records}) FROM entries "
             f"WHERE seq < ? GROUP BY 1, 2, 3")
 
 
-_FIELDS = ("category", "key", "outcome", "photo_released")
+_FIELDS = (CATEGORY, KEY, OUTCOME, PHOTO)
 
 
 def implied(groups: Iterable[tuple[Any, ...]]) -> list[Rollup]:
@@ -120,12 +127,12 @@ def implied(groups: Iterable[tuple[Any, ...]]) -> list[Rollup]:
     for day, kind, dims, entries, records in groups:
         values = json.loads(dims) if isinstance(dims, str) else [None] * len(_FIELDS)
         body = dict(zip(_FIELDS, values, strict=False))
-        key = (str(day), str(kind), _text(body, "category"), GROUPS.get(_text(body, "key"), ""),
-               _text(body, "outcome"))
+        key = (str(day), str(kind), _text(body, CATEGORY), GROUPS.get(_text(body, KEY), ""),
+               _text(body, OUTCOME))
         row = totals.setdefault(key, [0, 0, 0])
         row[0] += int(entries)
-        row[1] += int(entries) if body.get("photo_released") is True else 0
-        row[2] += int(records or 0) if _text(body, "outcome") in DISCLOSED else 0
+        row[1] += int(entries) if body.get(PHOTO) is True else 0
+        row[2] += int(records or 0) if _text(body, OUTCOME) in DISCLOSED else 0
     return as_rollups((*key, *values) for key, values in totals.items())
 
 

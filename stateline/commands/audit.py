@@ -46,6 +46,8 @@ from ..audit.keys import (
     write_pinned,
 )
 from ..audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ..audit.records import published, request_of
+from ..audit.search import SEARCHED, Filters
 from ..audit.trusted import (
     Seen,
     StateCheck,
@@ -66,8 +68,6 @@ console = Console(markup=False, emoji=False, highlight=False)
 """Entry bodies are data, never Rich markup."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SEARCHED = ("decision", "review")
-"""Entry kinds `search` looks at: decisions on queries, first-hand or after review."""
 
 SEQ_HELP = "The entry's sequence number (the first entry is 0)."
 SEQ = typer.Argument(..., metavar="SEQ", help=SEQ_HELP)
@@ -393,23 +393,6 @@ def _moment(text: str, name: str, end_of_day: bool = False) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    agency: str | None = None
-    category: str | None = None
-    key: str | None = None
-    outcome: str | None = None
-    since_us: int | None = None
-    until_us: int | None = None
-
-    def match(self, body: dict[str, Any]) -> bool:
-        return ((self.agency is None or str(body.get("ori", "")).upper() == self.agency)
-                and (self.category is None
-                     or str(body.get("category", "")).upper() == self.category)
-                and (self.key is None or str(body.get("key", "")).upper() == self.key)
-                and (self.outcome is None or body.get("outcome") == self.outcome))
-
-
 def search_entries(folder: DataDir, code: str, filters: Filters,
                    limit: int) -> Iterator[AuditEntry]:
     """Matching decision and review entries, newest first."""
@@ -418,9 +401,9 @@ def search_entries(folder: DataDir, code: str, filters: Filters,
         raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
     with log:
         found = 0
-        for entry in log.scan([EntryKind(k) for k in SEARCHED], filters.since_us,
+        for entry in log.scan(SEARCHED, filters.since_us,
                               filters.until_us):
-            if filters.match(dict(entry.body)):
+            if filters.match(entry):
                 yield entry
                 found += 1
                 if found >= limit:
@@ -461,13 +444,32 @@ def search_command(
     for column in ("#", "time (UTC)", "kind", "ORI", "category", "key", "outcome", "policy"):
         table.add_column(column, no_wrap=column != "policy", overflow="fold")
     for e in found:
-        body = e.body
-        policies = body.get("policies") or []
+        r = request_of(e)
         table.add_row(str(e.seq), f"{when(e.time_us):%Y-%m-%d %H:%M:%S}", e.kind.value,
-                      str(body.get("ori", "")), str(body.get("category", "")),
-                      str(body.get("key", "")), str(body.get("outcome", "")),
-                      str(policies[0]) if policies else "")
+                      r.ori, r.category, r.key, r.outcome, r.policies[0] if r.policies else "")
     console.print(table)
+
+
+@app.command("schema")
+def schema_command(
+    kind: str | None = typer.Argument(None, metavar="[KIND]",
+                                      help="An entry kind, e.g. decision; all kinds if none."),
+    as_json: bool = options.JSON,
+) -> None:
+    """Print the JSON Schema of an audit entry kind's body, or list every kind's schema."""
+    names = [k.value for k in EntryKind]
+    with answering(as_json):
+        if kind is not None and kind not in names:
+            raise AuditCommandError(f"{kind!r} is not an entry kind: {', '.join(names)}")
+    if kind is not None:
+        typer.echo(published(EntryKind(kind)), nl=False)
+        return
+    files = {name: f"stateline/audit/schemas/{name}.schema.json" for name in names}
+    if as_json:
+        typer.echo(json.dumps(files, indent=2))
+        return
+    for name, path in files.items():
+        typer.echo(f"{name:14} {path}")
 
 
 @app.command("proof")

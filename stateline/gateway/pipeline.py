@@ -11,9 +11,18 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..audit import AuditLog, EntryKind, open_state_log
+from ..audit.records import (
+    REFUSED,
+    DecisionRecord,
+    RecordError,
+    RequestRecord,
+    ReviewRecord,
+    Sender,
+    request_of,
+)
 from ..datadir import DataDir, state_config
 from ..directory.agency import Agency
 from ..directory.store import Snapshot
@@ -30,9 +39,6 @@ from .lookup import SEARCHES, Release, TermsError, release, search
 from .orders import of_subject, resolved, under_order
 from .recovery import Answering, at, denial, reconcile
 from .review import Hold, ReviewError, ReviewQueue, new_reference
-
-REFUSED = "refused"
-"""A review entry's outcome when a release was refused: nothing was sent, the request is held."""
 
 
 class GatewayError(ServiceError):
@@ -68,7 +74,99 @@ class Result:
     """PNG bytes of released photos; kept off the response text."""
 
 
-@dataclass(slots=True)
+# The parts an entry is gathered from are named tuples: several are made per query, and a
+# tuple costs a fraction of a frozen dataclass to make. The record they end in is one.
+
+
+class _Asked(NamedTuple):
+    """What arrived, from whom, as every entry about the request records it: a snapshot, so
+    later changes cannot alter what the entry says happened."""
+
+    time: str
+    request_id: str
+    message_id: str
+    ori: str
+    sender: Sender | None
+    category: str
+    key: str
+    reason: str
+    destination: str
+    terms: tuple[str, ...]
+    multi_state: bool
+
+
+class _Ruling(NamedTuple):
+    """The decision as the entry records it, with the court order it was decided with."""
+
+    policies: tuple[str, ...] = ()
+    policy_version: str = ""
+    court_order: str | None = None
+    court_order_subject: tuple[str, ...] | None = None
+
+
+class _Disclosed(NamedTuple):
+    """What left the state with the answer."""
+
+    released: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()
+    photo_released: bool = False
+
+
+class _Review(NamedTuple):
+    """A reviewer's release or denial of a held request."""
+
+    reviewer: str
+    reference: str
+    note: str
+    review: str
+    policy_version: str
+
+
+NO_RULING, NOTHING = _Ruling(), _Disclosed()
+
+
+class _Facts(NamedTuple):
+    """What a request's entry will say, gathered as the query is decided and looked up; the
+    record itself is built once, when the outcome is final."""
+
+    asked: _Asked
+    ruling: _Ruling = NO_RULING
+    undisclosed: int | None = None
+    """Records found that the court order did not cover."""
+    review: _Review | None = None
+
+    def record(self, outcome: Outcome | str, disclosed: _Disclosed = NOTHING, *,
+               hold: Hold | None = None, reject: str | None = None,
+               error: str | None = None) -> DecisionRecord | ReviewRecord:
+        asked, ruling, review = self.asked, self.ruling, self.review
+        fields: dict[str, Any] = {
+            "time": asked.time, "request_id": asked.request_id,
+            "message_id": asked.message_id, "ori": asked.ori, "sender": asked.sender,
+            "category": asked.category, "key": asked.key, "reason": asked.reason,
+            "destination": asked.destination, "terms": asked.terms,
+            "outcome": outcome.value if isinstance(outcome, Outcome) else outcome,
+            "policies": ruling.policies, "released": disclosed.released,
+            "withheld": disclosed.withheld, "records": disclosed.records,
+            "photo_released": disclosed.photo_released,
+            "policy_version": ruling.policy_version, "court_order": ruling.court_order,
+            "multi_state": asked.multi_state,
+            "court_order_subject": ruling.court_order_subject,
+            "undisclosed": self.undisclosed, "reject": reject, "error": error}
+        if review is None:
+            if hold is not None:  # so a start after a crash can put it on file
+                fields.update(reference=hold.reference, message=hold.message)
+            return DecisionRecord(**fields)
+        fields.update(policy_version=review.policy_version, reference=review.reference)
+        return ReviewRecord(**fields, reviewer=review.reviewer, note=review.note,
+                            review=review.review)
+
+    @property
+    def reference(self) -> str | None:
+        return self.review.reference if self.review else None
+
+
+@dataclass(frozen=True, slots=True)
 class _Pending:
     """A query decided and looked up, waiting for its audit entry to commit."""
 
@@ -78,18 +176,17 @@ class _Pending:
     text: str
     """The response body, written as soon as the answer is known (it leaves only after the
     commit), so the records behind it need not be kept until then."""
-    body: dict[str, Any]
+    record: DecisionRecord | ReviewRecord
     outcome: Outcome
-    kind: EntryKind = EntryKind.DECISION
     photos: tuple[bytes, ...] = ()
     reference: str | None = None
     hold: Hold | None = None
     """A request to put on file for review once its audit entry has committed."""
 
 
-Sender = tuple[Agency | None, dict[str, Any] | None, str]
-"""A sender as the directory has it, its attributes as audit entries record them, and its
-statistics category."""
+_Known = tuple[Agency | None, Sender | None, str]
+"""A sender as the directory has it, as audit entries record it, and its statistics
+category."""
 
 SENDERS_KEPT = 10_000
 """Senders remembered per directory version; ORIs arrive from outside, so the memory is capped."""
@@ -122,7 +219,7 @@ class Gateway:
             self._noticed_at = 0.0
             self._catch_up_notices()
             self._stack = stack.pop_all()
-        self._senders: dict[str, Sender] = {}
+        self._senders: dict[str, _Known] = {}
         self._senders_of: Snapshot | None = None
 
     def close(self) -> None:
@@ -156,35 +253,40 @@ class Gateway:
     def release(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request answered after review: looked up now, audited with the reviewer.
         The request leaves the queue, and its late answer goes on file for the switch, only
-        once the review's audit entry has committed."""
+        once the review's audit entry has committed; its notices are queued after that."""
         self.policy.check()
         with self.queue.reviewing(reference, "released", reviewer) as held:
             query = loads(held.message)
             now = datetime.now(UTC)
-            body = _base(query, held.message_id, self.state, now)
-            agency = self._sender(query, body)
+            asked, agency = self._asked(query, held.message_id, now)
+            order, ruling, failed = None, NO_RULING, None
             try:
-                decision, order = self._decided(query, body, agency, self._on_file(), now)
+                decision, order, ruling = self._decided(query, asked, agency, self._on_file(),
+                                                        now)
             except Exception as error:  # fail closed: a release needs a decision now
                 decision = Decision(Verdict.DENY, query.key, reasons=(ENGINE_ERROR,))
-                body["error"] = f"{type(error).__name__}: {error}"
+                failed = f"{type(error).__name__}: {error}"
             if decision.verdict is Verdict.DENY:
-                self._refuse(held.reference, reviewer, decision, body, note)
-            pending = self._looked_up(query, decision, body, _group(query), held.reference,
-                                      order)
-            result = self._reviewed(pending, held.reference, reviewer, decision, note)
+                self._refuse(held.reference, reviewer, decision, _Facts(asked, ruling), note,
+                             failed)
+            review = _Review(reviewer, held.reference, note, "released", decision.version)
+            pending = self._looked_up(query, decision, _Facts(asked, ruling, review=review),
+                                      _group(query), held.reference, order)
+            result = self._commit([pending], notify=False)[0]
             at("review-logged")
             self.queue.file_late(held, query.sender, result)
-            return result
+        self._queue_notices([pending], [result.seq])
+        return result
 
-    def _refuse(self, reference: str, reviewer: str, decision: Decision,
-                body: dict[str, Any], note: str) -> None:
+    def _refuse(self, reference: str, reviewer: str, decision: Decision, facts: _Facts,
+                note: str, error: str | None) -> None:
         """Audit a release the policy in force refuses, then raise, so the queue's
         transaction rolls back and the request stays held."""
-        body.update(outcome=REFUSED, reviewer=reviewer, reference=reference, review="released",
-                    note=note, policies=list(decision.policies),
-                    policy_version=decision.version or self.policy.version)
-        (seq,) = self.log.append_many([(EntryKind.REVIEW, body)])
+        version = decision.version or self.policy.version
+        ruling = facts.ruling._replace(policies=decision.policies, policy_version=version)
+        review = _Review(reviewer, reference, note, "released", version)
+        record = facts._replace(ruling=ruling, review=review).record(REFUSED, error=error)
+        (seq,) = self.log.append_many([record.for_log()])
         raise ReviewRefused(reference, decision, seq)
 
     def deny(self, reference: str, reviewer: str, note: str = "") -> Result:
@@ -193,23 +295,14 @@ class Gateway:
         with self.queue.reviewing(reference, "denied", reviewer) as held:
             query = loads(held.message)
             answer = denial(self.state, _group(query), held.reference)
-            body = _base(query, held.message_id, self.state)
-            self._sender(query, body)
-            denied = Decision(Verdict.DENY, held.decision.action, version=held.decision.version)
-            result = self._reviewed(_answered(query, answer, body), held.reference, reviewer,
-                                    denied, note)
+            asked, _ = self._asked(query, held.message_id, datetime.now(UTC))
+            review = _Review(reviewer, held.reference, note, "denied", held.decision.version)
+            pending = _answered(query, answer, _Facts(asked, review=review))
+            result = self._commit([pending], notify=False)[0]
             at("review-logged")
             self.queue.file_late(held, query.sender, result)
-            return result
-
-    def _reviewed(self, pending: _Pending, reference: str, reviewer: str,
-                  decision: Decision, note: str) -> Result:
-        pending.kind = EntryKind.REVIEW
-        pending.body.update(reviewer=reviewer, reference=reference,
-                            policy_version=decision.version, note=note,
-                            review="denied" if decision.verdict is Verdict.DENY else "released")
-        pending.reference = reference
-        return self._commit([pending])[0]
+        self._queue_notices([pending], [result.seq])
+        return result
 
     def _reconcile(self) -> None:
         """Agree the review queue with the log after whatever stopped the last process."""
@@ -228,57 +321,67 @@ class Gateway:
         except Exception as error:
             return error
 
-    def _sender(self, query: Message, body: dict[str, Any]) -> Agency | None:
-        """The requester as the directory has it now, snapshotted into the audit body."""
+    def _sender(self, query: Message) -> _Known:
+        """The requester as the directory has it now, as audit entries snapshot it."""
         engine = self.policy.engine
         if engine.snapshot is not self._senders_of or len(self._senders) >= SENDERS_KEPT:
             self._senders, self._senders_of = {}, engine.snapshot
         found = self._senders.get(query.sender)
         if found is None:
             agency = engine.snapshot.get(query.sender)
-            found = (agency, _attributes(agency),
+            found = (agency, _snapshot(agency),
                      engine.rules.category(agency, self.state) if agency else "unknown")
             self._senders[query.sender] = found
-        agency, body["sender"], body["category"] = found
-        return agency
+        return found
+
+    def _asked(self, query: Message, message_id: str, now: datetime, multi_state: bool = False,
+               *, known: bool = True) -> tuple[_Asked, Agency | None]:
+        """The query's facts for its audit entry, and the sender as the directory has it
+        (not looked up for a key the state does not answer)."""
+        agency, sender, category = self._sender(query) if known else (None, None, "unknown")
+        asked = _Asked(
+            now.isoformat(timespec="microseconds"), request_id(), message_id, query.sender,
+            sender, category, query.key, query.value("RSN") or "", self.state,
+            tuple(str(f) for f in query.fields),
+            multi_state or len(query.destinations) > 1 or "NL" in query.destinations)
+        return asked, agency
 
     def _prepare(self, query: Message, message_id: str, on_file: OnFile | Exception,
                  multi_state: bool = False) -> _Pending:
         now = datetime.now(UTC)
-        body = _base(query, message_id, self.state, now)
-        body["multi_state"] = body["multi_state"] or multi_state
         spec = spec_for(query.key)
         if spec is None or spec.group is None or \
                 (spec.delivered_as or query.key) not in SEARCHES:
+            asked, _ = self._asked(query, message_id, now, multi_state, known=False)
             note = f"{self.state} DOES NOT ANSWER {query.key}; SEND DQ DNQ KQ RQ RNQ OR RPQ"
-            body["outcome"] = Outcome.ERROR.value
-            return _Pending(query, None, note, body, Outcome.ERROR)
-        agency = self._sender(query, body)
+            return _Pending(query, None, note, _Facts(asked).record(Outcome.ERROR),
+                            Outcome.ERROR)
+        asked, agency = self._asked(query, message_id, now, multi_state)
         try:
-            decision, order = self._decided(query, body, agency, on_file, now)
+            decision, order, ruling = self._decided(query, asked, agency, on_file, now)
         except Exception as error:  # fail closed: no decision means no disclosure
-            return self._failed(query, body, error)
+            return self._failed(query, _Facts(asked), error)
+        facts = _Facts(asked, ruling)
         verdict = decision.verdict
         if verdict is Verdict.ALLOW:
-            return self._looked_up(query, decision, body, spec.group, order=order)
+            return self._looked_up(query, decision, facts, spec.group, order=order)
         first = decision.reasons[0] if decision.reasons else None
         policy, reason = (first.policy, first.text) if first else (None, None)
         if verdict is Verdict.REVIEW:
             reference = new_reference(self.state)
-            body["reference"] = reference
             answer = Answer(self.state, spec.group, Outcome.HELD, policy=policy, reason=reason,
                             reference=reference)
             hold = Hold(reference, query.sender, query.key, message_id, dumps(query), decision)
-            body["message"] = hold.message  # so a start after a crash can put it on file
-            return _answered(query, answer, body, reference=reference, hold=hold)
+            return _answered(query, answer, facts, hold=hold)
         answer = Answer(self.state, spec.group, Outcome.DENIED, policy=policy, reason=reason)
-        return _answered(query, answer, body)
+        return _answered(query, answer, facts)
 
-    def _decided(self, query: Message, body: dict[str, Any], agency: Agency | None,
+    def _decided(self, query: Message, asked: _Asked, agency: Agency | None,
                  on_file: OnFile | Exception,
-                 now: datetime) -> tuple[Decision, CourtOrder | None]:
-        """The decision under the policy, directory and orders in force, noted in the audit
-        body with the order it rests on and that order's subject."""
+                 now: datetime) -> tuple[Decision, CourtOrder | None, _Ruling]:
+        """The decision under the policy, directory and orders in force, the order it rests
+        on, and the ruling its entry records: with the order the request was decided with
+        (what-if replays it as context.court_order) whether or not the policy needed it."""
         order, attested = None, False
         if agency is not None:
             if isinstance(on_file, Exception):
@@ -289,83 +392,82 @@ class Gateway:
                 decoy = subject.conflicts(_subject(query, now.date()))
                 order = None if decoy else replace(order, subject=subject)
             attested = on_file.is_attested(agency.ori, now)
-        request = Request(query.sender, query.key, body["reason"], body["multi_state"],
+        request = Request(query.sender, query.key, asked.reason, asked.multi_state,
                           query.value("IMQ") == "Y", order is not None, attested)
         decision, applied = under_order(self.policy.decide, request, order)
-        body["policies"] = list(decision.policies)
-        body["policy_version"] = decision.version
-        # The order the request was decided with (what-if replays it as context.court_order),
-        # whether or not the policy needed it; the answer notes it only where it applied.
-        body["court_order"] = order.reference if order else None
-        if order is not None:
-            body["court_order_subject"] = list(order.subject.identifiers)
-        return decision, applied
+        ruling = _Ruling(tuple(decision.policies), decision.version,
+                         order.reference if order else None,
+                         tuple(order.subject.identifiers) if order else None)
+        return decision, applied, ruling
 
-    def _looked_up(self, query: Message, decision: Decision, body: dict[str, Any], group: str,
+    def _looked_up(self, query: Message, decision: Decision, facts: _Facts, group: str,
                    reference: str | None = None, order: CourtOrder | None = None) -> _Pending:
         try:
             hits = search(self.store, query, decision)
             if order is not None:
                 mine = of_subject(hits, order.subject, _subject(query, datetime.now(UTC).date()))
-                body["undisclosed"] = len(hits) - len(mine)
+                facts = facts._replace(undisclosed=len(hits) - len(mine))
                 hits = mine
             found: Release = release(hits, decision, group)
         except TermsError as error:  # the requester's terms: a reject naming the field
-            return self._rejected(query, body, error)
+            return self._rejected(query, facts, error)
         except Exception as error:  # the store failed: answer "try again", still audited
-            return self._failed(query, body, error, reference)
+            return self._failed(query, facts, error, reference)
         note = (f"COURT ORDER {order.reference}: RECORDS OF ITS SUBJECT ONLY, ELEMENTS IT NAMES"
                 if order is not None else None)
         if not found.records:
             answer = Answer(self.state, group, Outcome.NO_RECORD, reference=reference,
                             note=note)
-            return _answered(query, answer, body)
+            return _answered(query, answer, facts)
         outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
         answer = Answer(self.state, group, outcome, found.records, reference=reference,
                         note=note)
-        body["released"] = list(decision.released)
-        body["withheld"] = list(decision.withheld)
-        body["records"] = list(found.record_ids)
-        body["photo_released"] = bool(found.photos)
-        return _answered(query, answer, body, photos=found.photos)
+        disclosed = _Disclosed(tuple(decision.released), tuple(decision.withheld),
+                               found.record_ids, bool(found.photos))
+        return _answered(query, answer, facts, disclosed, photos=found.photos)
 
-    def _rejected(self, query: Message, body: dict[str, Any], error: TermsError) -> _Pending:
+    def _rejected(self, query: Message, facts: _Facts, error: TermsError) -> _Pending:
         """The requester's error, answered as the reject that names it, never "try again"."""
         reject = error.with_context(key=query.key,
                                      original=" ".join(str(f) for f in query.fields))
-        body["outcome"] = Outcome.ERROR.value
-        body["reject"] = reject.code.value
-        body["error"] = "requester: " + " ".join(reject.detail)
-        return _Pending(query, _group(query), reject.text, body, Outcome.ERROR)
+        record = facts.record(Outcome.ERROR, reject=reject.code.value,
+                              error="requester: " + " ".join(reject.detail))
+        return _Pending(query, _group(query), reject.text, record, Outcome.ERROR,
+                        reference=facts.reference)
 
-    def _failed(self, query: Message, body: dict[str, Any], error: Exception,
+    def _failed(self, query: Message, facts: _Facts, error: Exception,
                 reference: str | None = None) -> _Pending:
-        body["error"] = f"{type(error).__name__}: {error}"
-        return _answered(query, Answer(self.state, _group(query), Outcome.ERROR,
-                                       reference=reference), body)
+        answer = Answer(self.state, _group(query), Outcome.ERROR, reference=reference)
+        return _answered(query, answer, facts, error=f"{type(error).__name__}: {error}")
 
-    def _commit(self, pending: list[_Pending]) -> list[Result]:
+    def _commit(self, pending: list[_Pending], *, notify: bool = True) -> list[Result]:
         """Audit before response: nothing is built until every entry is durable. Held
         requests go on file for review only after their entries commit, so no request can
-        be reviewed (and released) that the log does not show held."""
-        seqs = self.log.append_many([(p.kind, p.body) for p in pending])
+        be reviewed (and released) that the log does not show held. A review's notices wait
+        (`notify`) until its queue transaction has committed: the notice book shares state.db,
+        and would wait on that transaction's lock and fail."""
+        seqs = self.log.append_many([p.record.for_log() for p in pending])
         holds = [(i, p.hold) for i, p in enumerate(pending) if p.hold is not None]
         if holds:
             at("held-logged")
             self._file(holds, pending, seqs)
-        if self.notices.duty is not None:
-            self._notify([(seq, p.body) for p, seq in zip(pending, seqs, strict=True)])
+        if notify:
+            self._queue_notices(pending, seqs)
         self.log.maybe_sign(SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS)
         return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
 
-    def _notify(self, entries: list[tuple[int, dict[str, Any]]]) -> bool:
+    def _queue_notices(self, pending: list[_Pending], seqs: list[int]) -> None:
+        if self.notices.duty is not None:
+            self._notify([(seq, p.record) for p, seq in zip(pending, seqs, strict=True)])
+
+    def _notify(self, entries: list[tuple[int, RequestRecord]]) -> bool:
         """Queue the notices the state's duty asks for. A notice that cannot be queued now
         does not hold back an answer already audited: the entry stays unexamined, and the
         next start puts it through again."""
         now = datetime.now(UTC)
-        for seq, body in entries:
+        for seq, record in entries:
             try:
-                self.notices.queue_for(seq, body, self.store, now)
+                self.notices.queue_for(seq, record, self.store, now)
             except Exception as error:
                 _log.error("%s: notice for audit entry %d not queued yet: %s", self.state, seq,
                            error)
@@ -387,7 +489,14 @@ class Gateway:
             return
         kinds = (EntryKind.DECISION, EntryKind.REVIEW)
         tail = [self.log.entry(seq) for seq in range(examined + 1, self.log.size)]
-        if self._notify([(e.seq, dict(e.body)) for e in tail if e.kind in kinds]):
+        requests = []
+        for entry in tail:
+            try:
+                if entry.kind in kinds:
+                    requests.append((entry.seq, request_of(entry)))
+            except RecordError as error:  # a damaged entry names no one; `verify` names it
+                _log.error("%s: audit entry %d owes no notice: %s", self.state, entry.seq, error)
+        if self._notify(requests):
             self.notices.mark_examined(self.log.size - 1)
 
     def _file(self, holds: list[tuple[int, Hold]], pending: list[_Pending],
@@ -399,11 +508,18 @@ class Gateway:
             self.queue.hold_many([hold for _, hold in holds])
             return
         except Exception as error:
-            failed = {i: self._failed(pending[i].query, dict(pending[i].body), error)
-                      for i, _ in holds}
-        added = self.log.append_many([(p.kind, p.body) for p in failed.values()])
+            failed = {i: self._unfiled(pending[i], error) for i, _ in holds}
+        added = self.log.append_many([p.record.for_log() for p in failed.values()])
         for (i, instead), seq in zip(failed.items(), added, strict=True):
             pending[i], seqs[i] = instead, seq
+
+    def _unfiled(self, held: _Pending, error: Exception) -> _Pending:
+        """A held request that could not go on file, answered as an error; its entry is the
+        held one's with that outcome, so it names the reference."""
+        record = replace(held.record, outcome=Outcome.ERROR.value,
+                         error=f"{type(error).__name__}: {error}")
+        answer = Answer(self.state, _group(held.query), Outcome.ERROR)
+        return _Pending(held.query, answer.group, format_answer(answer), record, Outcome.ERROR)
 
     def _result(self, pending: _Pending, seq: int) -> Result:
         query = pending.query
@@ -413,33 +529,18 @@ class Gateway:
         else:
             ori = self.vehicle_ori if pending.group == "vehicle" else self.driver_ori
             response = response_with(query, pending.text, ori)
-        return Result(response, pending.outcome, seq, pending.body["request_id"],
+        return Result(response, pending.outcome, seq, pending.record.request_id,
                       pending.reference, pending.photos)
 
 
-def _answered(query: Message, answer: Answer, body: dict[str, Any], *,
-              photos: tuple[bytes, ...] = (), reference: str | None = None,
-              hold: Hold | None = None) -> _Pending:
-    """A query with its answer written out and its outcome in the audit body."""
-    body["outcome"] = answer.outcome.value
-    return _Pending(query, answer.group, format_answer(answer), body, answer.outcome,
+def _answered(query: Message, answer: Answer, facts: _Facts,
+              disclosed: _Disclosed = NOTHING, *, photos: tuple[bytes, ...] = (),
+              hold: Hold | None = None, error: str | None = None) -> _Pending:
+    """A query with its answer written out and its entry's record built, outcome and all."""
+    record = facts.record(answer.outcome, disclosed, hold=hold, error=error)
+    reference = hold.reference if hold is not None else facts.reference
+    return _Pending(query, answer.group, format_answer(answer), record, answer.outcome,
                     photos=photos, reference=reference, hold=hold)
-
-
-def _base(query: Message, message_id: str, state: str,
-          now: datetime | None = None) -> dict[str, Any]:
-    """The audit entry's fields every outcome has; a snapshot, so later changes cannot alter
-    what the entry says happened."""
-    return {
-        "time": (now or datetime.now(UTC)).isoformat(timespec="microseconds"),
-        "request_id": request_id(), "message_id": message_id, "ori": query.sender,
-        "sender": None, "category": "unknown", "key": query.key,
-        "reason": query.value("RSN") or "", "destination": state,
-        "terms": [str(f) for f in query.fields], "outcome": "", "policies": [],
-        "released": [], "withheld": [], "records": [], "photo_released": False,
-        "policy_version": "", "court_order": None,
-        "multi_state": len(query.destinations) > 1 or "NL" in query.destinations,
-    }
 
 
 _UUID_FIXED = 0xF000 << 64 | 0xC000 << 48
@@ -453,17 +554,17 @@ def request_id() -> str:
     return f"{bits:032x}"
 
 
-def _attributes(agency: Agency | None) -> dict[str, Any] | None:
-    """The sender's attributes for audit entries; one dict is shared by every entry made under
-    the same directory version, and nothing changes it."""
+def _snapshot(agency: Agency | None) -> Sender | None:
+    """The sender as audit entries record it; one is shared by every entry made under the same
+    directory version."""
     if agency is None:
         return None
-    return {"ori": agency.ori, "name": agency.name, "state": agency.state,
-            "level": agency.level.value, "agency_type": agency.agency_type,
-            "department": agency.department, "component": agency.component,
-            "criminal_justice": agency.criminal_justice,
-            "permissions": sorted(agency.permissions), "programs": sorted(agency.programs),
-            "active": agency.active}
+    return Sender(ori=agency.ori, name=agency.name, state=agency.state,
+                  level=agency.level.value, agency_type=agency.agency_type,
+                  department=agency.department, component=agency.component,
+                  criminal_justice=agency.criminal_justice,
+                  permissions=tuple(sorted(agency.permissions)),
+                  programs=tuple(sorted(agency.programs)), active=agency.active)
 
 
 def _group(query: Message) -> str:

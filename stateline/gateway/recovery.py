@@ -9,12 +9,12 @@ cannot share a commit; each is written log first, and this puts the second half 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..audit import AuditLog
+from ..audit.records import REFUSED, DecisionRecord, RecordError, RequestRecord, ReviewRecord, parse
 from ..dmv import DmvStore
 from ..policy.engine import Decision, Reason, Verdict
 from ..policy.schema import DELIVERED_AS
@@ -63,20 +63,18 @@ def reconcile(log: AuditLog, queue: ReviewQueue, answering: Answering) -> tuple[
         size = log.size
         held, failed, reviews = _tail(log, queue.reconciled(), size)
         statuses = queue.statuses(list(held) + list(reviews))
-        missing = [body for ref, body in held.items()
+        missing = [entry for ref, entry in held.items()
                    if ref not in statuses and ref not in failed]
-        for body in missing:
-            queue.put_back([_hold(body, answering.source)],
-                           datetime.fromisoformat(str(body["time"])))
+        for entry in missing:
+            queue.put_back([_hold(entry, answering.source)], entry.when)
             filed += 1
-        for reference, (seq, body) in reviews.items():
+        for reference, (seq, review) in reviews.items():
             if statuses.get(reference) != "held":
                 continue
             found = queue.get(reference)
-            status = str(body.get("review") or _status(body))
-            queue.close_out(reference, status, str(body.get("reviewer", "")))
+            queue.close_out(reference, review.review or _status(review), review.reviewer)
             query = loads(found.message)
-            queue.file_late(found, query.sender, late_answer(query, found, seq, body,
+            queue.file_late(found, query.sender, late_answer(query, found, seq, review,
                                                              answering))
             closed += 1
         queue.mark_reconciled(size)
@@ -84,62 +82,59 @@ def reconcile(log: AuditLog, queue: ReviewQueue, answering: Answering) -> tuple[
 
 
 def _tail(log: AuditLog, start: int, size: int) -> tuple[
-        dict[str, Mapping[str, Any]], set[str], dict[str, tuple[int, Mapping[str, Any]]]]:
+        dict[str, DecisionRecord], set[str], dict[str, tuple[int, ReviewRecord]]]:
     """Held entries, references whose hold failed, and reviews (first per reference, a
     refused release excepted) among entries start..size."""
-    held: dict[str, Mapping[str, Any]] = {}
+    held: dict[str, DecisionRecord] = {}
     failed: set[str] = set()
-    reviews: dict[str, tuple[int, Mapping[str, Any]]] = {}
-    for seq, kind, body in _entries(log, start, size):
-        reference = body.get("reference")
-        if not isinstance(reference, str):
+    reviews: dict[str, tuple[int, ReviewRecord]] = {}
+    for seq, entry in _entries(log, start, size):
+        reference = entry.reference
+        if reference is None:
             continue
-        outcome = body.get("outcome")
-        if kind == "decision" and outcome == "held":
-            held[reference] = body
-        elif kind == "decision":
+        if isinstance(entry, ReviewRecord):
+            if entry.outcome != REFUSED:
+                reviews.setdefault(reference, (seq, entry))
+        elif isinstance(entry, DecisionRecord) and entry.outcome == "held":
+            held[reference] = entry
+        else:
             failed.add(reference)
-        elif outcome != "refused":
-            reviews.setdefault(reference, (seq, body))
     return held, failed, reviews
 
 
-def _entries(log: AuditLog, start: int,
-             size: int) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
+def _entries(log: AuditLog, start: int, size: int) -> Iterator[tuple[int, RequestRecord]]:
     rows = log.select(
         "SELECT seq, kind, body FROM entries WHERE seq >= ? AND seq < ? AND "
         "(kind = 'review' OR (kind = 'decision' AND body LIKE ?)) ORDER BY seq",
         (start, size, '%"reference":"%'))
     for seq, kind, text in rows.fetchall():
         try:
-            body = json.loads(text)
-        except ValueError:
+            entry = parse(str(kind), json.loads(text))
+        except (ValueError, RecordError):
             continue  # a damaged row; `verify` names it
-        if isinstance(body, dict):
-            yield int(seq), str(kind), body
+        if isinstance(entry, RequestRecord):
+            yield int(seq), entry
 
 
-def _status(body: Mapping[str, Any]) -> str:
+def _status(review: RequestRecord) -> str:
     """A review's status from an entry written before entries said which review it was."""
-    return "denied" if body.get("outcome") == "denied" and not body.get("policies") \
-        else "released"
+    return "denied" if review.outcome == "denied" and not review.policies else "released"
 
 
-def _hold(body: Mapping[str, Any], source: PolicySource) -> Hold:
+def _hold(entry: RequestRecord, source: PolicySource) -> Hold:
     """The queue row a held entry stands for, rebuilt from what the entry recorded."""
-    key, ori = str(body["key"]), str(body["ori"])
-    message = body.get("message")
-    if not isinstance(message, str):
-        fields = tuple(Field(*str(term).split("/", 1)) for term in body.get("terms", ()))
-        message = dumps(Message(key, ori, (str(body["destination"]),), None, fields))
+    key, ori = entry.key, entry.ori
+    message = entry.message
+    if message is None:
+        fields = tuple(Field(*term.split("/", 1)) for term in entry.terms)
+        message = dumps(Message(key, ori, (entry.destination,), None, fields))
     reasons = []
-    for policy_id in body.get("policies", ()):
-        policy = source.policy(str(policy_id))
-        reasons.append(Reason(str(policy_id), policy.reason if policy else ""))
+    for policy_id in entry.policies:
+        policy = source.policy(policy_id)
+        reasons.append(Reason(policy_id, policy.reason if policy else ""))
     decision = Decision(Verdict.REVIEW, DELIVERED_AS.get(key, key), reasons=tuple(reasons),
-                        version=str(body.get("policy_version", "")))
-    return Hold(str(body["reference"]), ori, key, str(body.get("message_id", "")), message,
-                decision)
+                        version=entry.policy_version)
+    return Hold(entry.reference or "", ori, key, entry.message_id, message, decision)
 
 
 def denial(state: str, group: str, reference: str) -> Answer:
@@ -148,7 +143,7 @@ def denial(state: str, group: str, reference: str) -> Answer:
                   reason=f"A {state} coordinator reviewed this request and denied it.")
 
 
-def late_answer(query: Message, held: Held, seq: int, body: Mapping[str, Any],
+def late_answer(query: Message, held: Held, seq: int, review: ReviewRecord,
                 answering: Answering) -> Result:
     """The late answer a review entry records, written again: a denial, or the records it
     names cut to the elements it names."""
@@ -156,21 +151,21 @@ def late_answer(query: Message, held: Held, seq: int, body: Mapping[str, Any],
 
     spec = spec_for(query.key)
     group = spec.group if spec is not None and spec.group else "driver"
-    outcome = Outcome(str(body["outcome"]))
+    outcome = Outcome(review.outcome)
     photos: tuple[bytes, ...] = ()
     state, reference = answering.state, held.reference
     if outcome is Outcome.DENIED:
         answer = denial(state, group, reference)
     elif outcome in (Outcome.RELEASED, Outcome.PARTIAL):
-        decision = Decision(Verdict.ALLOW, held.decision.action,
-                            tuple(body.get("released", ())), tuple(body.get("withheld", ())))
-        wanted = [str(r) for r in body.get("records", ())]
+        decision = Decision(Verdict.ALLOW, held.decision.action, review.released,
+                            review.withheld)
+        wanted = review.records
         hits = [h for h in search(answering.store, query, decision) if h.record_id in wanted]
         found = release(hits, decision, group)
-        photos = found.photos if body.get("photo_released") else ()
+        photos = found.photos if review.photo_released else ()
         answer = Answer(state, group, outcome, found.records, reference=reference)
     else:
         answer = Answer(state, group, outcome, reference=reference)
     ori = answering.vehicle_ori if group == "vehicle" else answering.driver_ori
     return Result(response_with(query, format_answer(answer), ori), outcome, seq,
-                  str(body.get("request_id", "")), reference, photos)
+                  review.request_id, reference, photos)

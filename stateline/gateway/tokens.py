@@ -17,7 +17,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..audit import EntryKind
+from ..audit.records import CredentialRecord
 from ..datadir import DataDir
 from ..errors import RequesterError
 from ..policy.store import StateError, audit, checked_state, connect, current_user
@@ -121,9 +121,10 @@ class TokenBook:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
-            audit(self._data, self.state, EntryKind.CREDENTIAL,
-                  {"time": datetime.now(UTC).isoformat(timespec="microseconds"),
-                   "action": action, "token": token_id, "who": who, "note": note})
+            record = CredentialRecord(
+                time=datetime.now(UTC).isoformat(timespec="microseconds"), action=action,
+                token=token_id, who=who, note=note)
+            audit(self._data, self.state, *record.for_log())
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

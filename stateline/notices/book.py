@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Literal
 
-from ..audit import AuditLog, EntryKind
+from ..audit import AuditLog
+from ..audit.records import DecisionRecord, NoticeRecord, RequestRecord
 from ..datadir import DataDir
 from ..dmv import DmvStore
 from ..errors import RequesterError
@@ -27,8 +28,6 @@ from .subjects import DISCLOSED, GROUPS, Addressee, Subjects, subjects
 Status = Literal["due", "sent", "excepted"]
 Filter = Literal["due", "overdue", "sent", "excepted", "all"]
 FILTERS: tuple[Filter, ...] = ("due", "overdue", "sent", "excepted", "all")
-AUDIT_KIND = EntryKind.NOTICE
-"""A coordinator acting on a queued item; the body's `action` says it was a notice."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
@@ -150,15 +149,15 @@ def _moment(value: object, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def disclosed_elements(body: Mapping[str, Any]) -> tuple[str, ...]:
+def disclosed_elements(request: RequestRecord) -> tuple[str, ...]:
     """Elements that actually left with the records, in response order: a photo only when one
     was sent, and only elements the kind of record carries."""
-    if body.get("outcome") not in DISCLOSED or not body.get("records"):
+    if request.outcome not in DISCLOSED or not request.records:
         return ()
-    released = set(body.get("released") or ())
-    group = GROUPS.get(str(body.get("key", "")), "driver")
+    released = set(request.released)
+    group = GROUPS.get(request.key, "driver")
     return tuple(e for e in GROUP_ELEMENTS[group]
-                 if e in released and (e != "photo" or body.get("photo_released") is True))
+                 if e in released and (e != "photo" or request.photo_released))
 
 
 class NoticeBook:
@@ -198,33 +197,34 @@ class NoticeBook:
         self._db.execute("INSERT INTO notice_progress VALUES (1, ?) ON CONFLICT (id) "
                          "DO UPDATE SET examined = max(examined, excluded.examined)", (seq,))
 
-    def queue_for(self, entry_seq: int, body: Mapping[str, Any], store: DmvStore,
-                  now: datetime) -> list[Notice]:
+    def queue_for(self, entry_seq: int, entry: RequestRecord | Mapping[str, Any],
+                  store: DmvStore, now: datetime) -> list[Notice]:
         """Queue a notice for each person the entry's request concerned, if the duty covers it.
 
+        The entry is a decision's or a review's record, or its body as the log holds it.
         Returns the notices this entry queued. Calling again for the same request queues
         nothing twice: a due notice takes the later outcome (a held request released or
         denied), one already sent or excepted is left alone. When no person can be identified
         the request is recorded as a gap (`gaps`) instead.
         """
         duty = self.duty
-        category, outcome = str(body.get("category", "")), str(body.get("outcome", ""))
+        asked = entry if isinstance(entry, RequestRecord) else DecisionRecord.from_body(entry)
+        category, outcome = asked.category, asked.outcome
         if duty is None or not duty.applies(category, outcome):
             return []
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-        requested = _moment(body.get("time"), now)
-        request_id = str(body.get("request_id") or f"entry-{entry_seq}")
-        reference = body.get("reference")
-        request = str(reference or request_id)
+        requested = _moment(asked.time, now)
+        request_id = asked.request_id or f"entry-{entry_seq}"
+        reference = asked.reference
+        request = reference or request_id
         try:
-            found = subjects(body, store)
+            found = subjects(asked, store)
         except Exception as error:  # a lookup that failed must still leave a trace
             found = Subjects((), f"the DMV store could not be searched ({error})")
-        sender = body.get("sender")
-        agency = str(sender.get("name") if isinstance(sender, dict) and sender.get("name")
-                     else f"the agency with ORI {body.get('ori', '')}")
-        record = GROUPS.get(str(body.get("key", "")), "driver")
-        disclosed = json.dumps(disclosed_elements(body))
+        sender = asked.sender
+        agency = sender.name if sender and sender.name else f"the agency with ORI {asked.ori}"
+        record = GROUPS.get(asked.key, "driver")
+        disclosed = json.dumps(disclosed_elements(asked))
         due = duty.deadline(requested).isoformat()
         queued: list[int] = []
         db = self._db
@@ -358,7 +358,7 @@ class NoticeBook:
             db.executemany("UPDATE notices SET status = ?, closed_at = ?, closed_by = ?,"
                            " reason = ?, note = ? WHERE id = ? AND status = 'due'",
                            [(status, now.isoformat(), by, reason, note, n) for n in numbers])
-            log.append_many([(AUDIT_KIND, _audit_body(n, status, by, reason, note, now, today))
+            log.append_many([_audited(n, status, by, reason, note, now, today).for_log()
                              for n in before])
             db.execute("COMMIT")
         except BaseException:
@@ -368,16 +368,14 @@ class NoticeBook:
         return [self._get(number) for number in numbers]
 
 
-def _audit_body(notice: Notice, status: Status, by: str, reason: str | None, note: str | None,
-                now: datetime, today: date) -> dict[str, Any]:
+def _audited(notice: Notice, status: Status, by: str, reason: str | None, note: str | None,
+             now: datetime, today: date) -> NoticeRecord:
     """What the log keeps of a coordinator's action: the notice and request it concerns, never
     the person's address. No `outcome` or `category`: it is not a request to be counted."""
-    body: dict[str, Any] = {
-        "action": f"notice-{status}", "notice": notice.id, "request_id": notice.request_id,
-        "reference": notice.reference, "entry": notice.seq, "by": by,
-        "time": now.isoformat(timespec="microseconds"),
-        "deadline": notice.deadline.isoformat(), "overdue": notice.overdue(today),
-    }
-    if status == "excepted":
-        body.update(reason=reason, note=note)
-    return body
+    excepted = status == "excepted"
+    return NoticeRecord(
+        action=f"notice-{status}", notice=notice.id, request_id=notice.request_id,
+        reference=notice.reference, entry=notice.seq, by=by,
+        time=now.isoformat(timespec="microseconds"), deadline=notice.deadline.isoformat(),
+        overdue=notice.overdue(today), reason=reason if excepted else None,
+        note=note if excepted else None)

@@ -8,11 +8,11 @@ wrong person, so it identifies nobody and the request is recorded as a gap inste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from ..audit.records import RequestRecord
 from ..dmv import DmvStore, parse_name
 from ..dmv.records import Hit
 from ..protocol.keys import KEYS
@@ -112,26 +112,26 @@ def _owns(store: DmvStore, name: str, born: str, vin: str) -> bool:
     return any(hit.record_id == vin for hit in store.by_owner(name, dob))
 
 
-def _terms(terms: Iterable[object]) -> dict[str, str]:
+def _terms(terms: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for term in terms:
-        prefix, _, value = str(term).partition("/")
+        prefix, _, value = term.partition("/")
         found.setdefault(prefix.strip().upper(), value.strip())
     return found
 
 
-def subjects(body: Mapping[str, Any], store: DmvStore) -> Subjects:
+def subjects(request: RequestRecord, store: DmvStore) -> Subjects:
     """The people an audit entry's request concerned (see the module docstring for who)."""
-    group = GROUPS.get(str(body.get("key", "")), "")
-    records: Sequence[object] = body.get("records") or []
-    if body.get("outcome") in DISCLOSED and records:
+    group = GROUPS.get(request.key, "")
+    records = request.records
+    if request.outcome in DISCLOSED and records:
         find = owner if group == "vehicle" else driver
-        found = [find(store, str(r)) for r in records]
+        found = [find(store, r) for r in records]
         people = [p for p in found if p is not None]
         missed = len(found) - len(people)
         gap = f"{missed} disclosed record(s) named no licence holder on file" if missed else None
         return _unique(people, gap)
-    terms = _terms(body.get("terms") or [])
+    terms = _terms(request.terms)
     if terms.get("OLN"):
         return _one(driver(store, terms["OLN"]), f"OLN/{terms['OLN']} is not on file")
     if terms.get("VIN"):

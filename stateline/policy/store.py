@@ -23,6 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..audit import EntryKind, LogError, open_state_log
+from ..audit.records import (
+    AttestationRecord,
+    ChangeRecord,
+    CourtOrderRecord,
+    PolicyChangeRecord,
+)
 from ..datadir import DataDir
 from ..directory.store import Directory, NoNation, Snapshot
 from ..errors import RequesterError
@@ -146,9 +152,10 @@ class StateDb(sqlite3.Connection):
     state: str
 
 
-AUDITED = {"policy": EntryKind.POLICY_CHANGE, "court-order": EntryKind.COURT_ORDER,
-           "attestation": EntryKind.ATTESTATION}
-"""History kinds and the audit entries that account for them."""
+AUDITED: dict[str, type[ChangeRecord]] = {
+    "policy": PolicyChangeRecord, "court-order": CourtOrderRecord,
+    "attestation": AttestationRecord}
+"""History kinds and the audit records that account for them."""
 
 
 def connect(data: DataDir, state: str, schema: str = "") -> StateDb:
@@ -189,16 +196,17 @@ def record(db: sqlite3.Connection, kind: str, who: str, note: str = "", *,
     assert cursor.lastrowid is not None
     done = Change(cursor.lastrowid, when, kind, who, old_version, new_version, old_text,
                   new_text, note)
-    audit(db.data, db.state, AUDITED[kind], change_body(done))
+    audit(db.data, db.state, *change_record(done).for_log())
     return done
 
 
-def change_body(change: Change) -> dict[str, Any]:
+def change_record(change: Change, failed: str | None = None) -> ChangeRecord:
     """An audit entry's account of a change: who, when, what, and the text now in force."""
-    return {"time": change.time.isoformat(timespec="microseconds"), "change": change.seq,
-            "change_kind": change.kind, "who": change.who, "note": change.note,
-            "old_version": change.old_version, "new_version": change.new_version,
-            "text": change.new_text}
+    return AUDITED[change.kind](
+        time=change.time.isoformat(timespec="microseconds"), change=change.seq,
+        change_kind=change.kind, who=change.who, note=change.note,
+        old_version=change.old_version, new_version=change.new_version,
+        text=change.new_text, failed=failed)
 
 
 def audit(data: DataDir, state: str, kind: EntryKind, body: dict[str, Any]) -> int:
@@ -290,9 +298,9 @@ def _install(db: StateDb, temp: Path, target: Path, who: str, note: str,
         os.replace(temp, target)
     except OSError as error:
         db.execute("DELETE FROM change WHERE seq = ?", (done.seq,))
-        body = {**change_body(done), "failed": f"cannot install {target}: {error.strerror}"}
+        failed = change_record(done, f"cannot install {target}: {error.strerror}")
         with suppress(StateError):  # the failure itself is already being reported
-            audit(db.data, db.state, EntryKind.POLICY_CHANGE, body)
+            audit(db.data, db.state, *failed.for_log())
         raise StateError(f"cannot install {target}: {error.strerror}") from None
     _sync_folder(target.parent)
     return done

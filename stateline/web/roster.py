@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..audit import EntryKind
+from ..audit.records import CredentialRecord
 from ..datadir import DataDir
 from ..policy.store import audit
 from .accounts import (
@@ -24,10 +24,10 @@ from .accounts import (
 
 def _audit(data: DataDir, state: str, action: str, name: str, role: Role, by: str) -> None:
     states = data.states() if state == ALL_STATES else [state]
-    body = {"time": datetime.now(UTC).isoformat(timespec="microseconds"), "action": action,
-            "user": name, "role": role.value, "state": state, "by": by}
+    record = CredentialRecord(time=datetime.now(UTC).isoformat(timespec="microseconds"),
+                              action=action, user=name, role=role.value, state=state, by=by)
     for code in states:
-        audit(data, code, EntryKind.CREDENTIAL, body)
+        audit(data, code, *record.for_log())
 
 
 def add(data: DataDir, name: str, role: Role, state: str, by: str,

@@ -13,6 +13,7 @@ from stateline.audit import EntryKind, open_state_log
 from stateline.dmv import open_store
 from stateline.gateway import Gateway
 from stateline.notices import NoticeBook, NoticeDuty, NoticeError
+from stateline.protocol import read
 from stateline.sim.nation import state_config
 
 from .conftest import HSI, ICE, Nation
@@ -137,6 +138,25 @@ def test_a_held_request_keeps_one_notice_that_learns_what_review_released(
     assert after.deadline == notice.deadline  # still counted from the request
 
 
+def test_a_review_tells_the_notice_what_it_released_as_it_happens(nation: Nation) -> None:
+    """The gateway queues notices itself: the hold's notice at once, and the review's outcome
+    on it as soon as the review is audited, not at the gateway's next start."""
+    nation.use("block-ice-review-hsi")
+    person = nation.samples[2]
+    with Gateway(nation.data, "NY") as gateway:
+        gateway.policy.check()
+        held = gateway.handle(read(f"DQ.{HSI}.NY.TXT\nOLN/{person.oln}"))
+        assert held.reference is not None
+        with NoticeBook(nation.data, "NY") as book:
+            (notice,) = book.unsent(held.reference)
+        assert notice.outcome == "held"
+        result = gateway.release(held.reference, "tester", "checked")
+        with NoticeBook(nation.data, "NY") as book:
+            (after,) = book.unsent(held.reference)
+    assert after.id == notice.id
+    assert after.outcome == result.outcome.value == "partial" and after.disclosed
+
+
 def test_without_a_notices_section_nothing_is_queued(nation: Nation) -> None:
     nation.data.config("NY").write_text(state_config("NY"))
     sent = nation.send(f"DQ.{ICE}.NY.TXT\nOLN/{nation.samples[0].oln}")
@@ -247,12 +267,13 @@ def test_a_held_name_query_is_a_gap_until_its_release_names_the_person(
     assert nation.queue(held) == []
     with NoticeBook(nation.data, "NY") as book:
         assert [g.request for g in book.gaps()] == [held.body["reference"]]
-    with Gateway(nation.data, "NY") as gateway:
+    with Gateway(nation.data, "NY") as gateway:  # its own queueing puts the review through
         result = gateway.release(held.body["reference"], "tester")
         review = dict(gateway.log.entry(result.seq).body)
-    (notice,) = nation.queue(type(held)(result.seq, review))
-    assert notice.person.oln == person.oln
+    assert nation.queue(type(held)(result.seq, review)) == []  # and only once
     with NoticeBook(nation.data, "NY") as book:
+        (notice,) = book.notices("all")
+        assert notice.person.oln == person.oln and notice.seq == result.seq
         assert book.gaps() == []
         assert [n.id for n in book.unsent(review["request_id"])] == [notice.id]
         assert [n.id for n in book.unsent(held.body["reference"])] == [notice.id]

@@ -16,8 +16,8 @@ from ...audit import AuditEntry, AuditLog, EntryKind, LogError, log_keys, read_s
 from ...audit.checkpoint import verify as verify_head
 from ...audit.entries import canonical_json, leaf_data
 from ...audit.merkle import leaf_hash, verify_inclusion
+from ...audit.search import SEARCHED, Filters
 from ...audit.trusted import check_state
-from ...commands.audit import SEARCHED, Filters
 from ..errors import NotFound, WebError
 from ..grants import Permission
 from ..guard import Dashboard
@@ -72,7 +72,7 @@ def search(board: Dashboard, state: str, query: dict[str, str]) -> list[AuditEnt
                       given("outcome"), _us(query.get("since", "")),
                       _us(query.get("until", ""), end_of_day=True))
     every = query.get("kind") == "all"
-    kinds = list(EntryKind) if every else [EntryKind(k) for k in SEARCHED]
+    kinds = list(EntryKind) if every else list(SEARCHED)
     limit = int(query["limit"]) if query.get("limit", "") in map(str, LIMITS) else LIMITS[0]
     if not has_log(board, state):
         return []
@@ -82,7 +82,7 @@ def search(board: Dashboard, state: str, query: dict[str, str]) -> list[AuditEnt
         return []
     with log:
         for entry in log.scan(kinds, filters.since_us, filters.until_us):
-            if filters.match(dict(entry.body)):
+            if filters.match(entry):
                 found.append(entry)
                 if len(found) >= limit:
                     break

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...audit import EntryKind
+from ...audit.records import LoginRecord
 from ...policy.store import StateError
 from ..accounts import Account
 from ..errors import CsrfRefused, Forbidden, Throttled
@@ -82,8 +82,8 @@ def routes(board: Dashboard) -> APIRouter:
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         visit, _ = await board.acting(request, None, Permission.READ)
-        body = _body(visit.account, visit.account.name, "signed-out", client_ip(request))
-        await run_in_threadpool(board.audit_all, visit.states, EntryKind.LOGIN, body)
+        record = _record(visit.account, visit.account.name, "signed-out", client_ip(request))
+        await run_in_threadpool(board.audit_all, visit.states, *record.for_log())
         await run_in_threadpool(board.sessions.end, request.cookies.get(COOKIE))
         response = RedirectResponse("/login", 303, headers=HEADERS)
         response.delete_cookie(COOKIE, path="/")
@@ -102,14 +102,14 @@ def routes(board: Dashboard) -> APIRouter:
     return router
 
 
-def _body(account: Account | None, name: str, outcome: str, ip: str) -> dict[str, object]:
-    return {"time": datetime.now(UTC).isoformat(timespec="microseconds"), "user": name,
-            "role": account.role.value if account else "", "outcome": outcome, "ip": ip}
+def _record(account: Account | None, name: str, outcome: str, ip: str) -> LoginRecord:
+    return LoginRecord(time=datetime.now(UTC).isoformat(timespec="microseconds"), user=name,
+                       role=account.role.value if account else "", outcome=outcome, ip=ip)
 
 
 def _audit_login(board: Dashboard, account: Account | None, name: str, ip: str) -> None:
     """In the logs of the account's states; a failure in every state's log, whatever the name,
     so the time it takes cannot tell which names exist."""
     states = account.states(board.data) if account else board.data.states()
-    body = _body(account, name, "ok" if account else "failed", ip)
-    board.audit_all(states, EntryKind.LOGIN, body)
+    record = _record(account, name, "ok" if account else "failed", ip)
+    board.audit_all(states, *record.for_log())

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...audit import EntryKind, open_state_log
+from ...audit.records import RecordError, request_of
 from ...switch.errors import SwitchError
 from ...switch.traffic import Search, TrafficLog
 from ..grants import Permission
@@ -50,13 +51,13 @@ def latest(board: Dashboard, state: str, limit: int = SHOWN) -> list[Decided]:
     found: list[Decided] = []
     with open_state_log(board.data, state) as log:
         for entry in log.scan(KINDS, chunk=limit):
-            b = entry.body
-            policies = b.get("policies") or []
-            found.append(Decided(entry.seq, when_us(entry.time_us), entry.kind.value,
-                                 str(b.get("ori", "")), str(b.get("category", "")),
-                                 str(b.get("key", "")), str(b.get("outcome", "")),
-                                 str(policies[0]) if policies else "",
-                                 str(b.get("reference") or "")))
+            try:
+                r = request_of(entry)
+            except RecordError:
+                continue  # a damaged entry; the audit page and `verify` name it
+            found.append(Decided(entry.seq, when_us(entry.time_us), entry.kind.value, r.ori,
+                                 r.category, r.key, r.outcome,
+                                 r.policies[0] if r.policies else "", r.reference or ""))
             if len(found) >= limit:
                 break
     return found
