@@ -1,4 +1,5 @@
-"""`stateline report`: a state's public statistics for a period as HTML, JSON or CSV;
+"""`stateline report` (or `report build`): a state's statistics for a period as HTML, JSON or
+CSV; `stateline report check` checks published reports without the log, as anyone can;
 `stateline report verify` recomputes a published report from the audit log it names;
 `stateline report site` writes every state's yearly reports as a static site.
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import typer
 from ..datadir import DataDir
 from ..errors import RequesterError
 from ..transparency import csv, html
+from ..transparency.check import Named, check, fetcher
 from ..transparency.model import PublicReport, ReportError, dumps, loads
 from ..transparency.report import build
 from ..transparency.site import export
@@ -30,16 +33,28 @@ app = typer.Typer(help="Public statistics: a state's requests and disclosures pe
                        "with small counts protected, checkable against the audit log.",
                   no_args_is_help=True)
 
-FORMATS = {"html": html.render, "json": dumps, "csv": csv.render}
+FORMATS: dict[str, Callable[[PublicReport], str]] = {
+    "html": lambda report: html.render(report, staff=not report.period.published),
+    "json": dumps, "csv": csv.render}
 THRESHOLD = typer.Option(DEFAULT_THRESHOLD, "--threshold", min=3,
                          help="Counts from 1 to this less one are shown as <THRESHOLD.")
 STATE = typer.Option(None, "--state", help="Two-letter state code, e.g. WA.")
-PERIOD = typer.Option(None, "--period", help="2025, 2025-Q1, 2025-03 or "
-                                             "2025-01-01..2025-06-30.")
+PERIOD = typer.Option(None, "--period", help="2025, 2025-Q1, 2025-03 (published) or "
+                                             "2025-01-01..2025-06-30 (staff only).")
 FORMAT = typer.Option("html", "--format", help="html, json or csv.")
 OUT = typer.Option(None, "--out", help="File to write (default: standard output).")
 REPORT = typer.Argument(..., metavar="REPORT.json", help="A report in JSON form.")
 SITE = typer.Option(..., "--out", help="Folder to write the site into.")
+EARLIER = typer.Argument(None, metavar="[EARLIER.json]...",
+                         help="Earlier reports of the same state: the log must have grown from "
+                              "each to REPORT.json.")
+URL = typer.Option(None, "--url", help="The state's public site (http://host:port): its key, "
+                                       "its checkpoint now and consistency proofs.")
+KEY = typer.Option(None, "--key", help="The state's log key (name+id+base64) from a source you "
+                                       "trust; default: the key the report names.")
+WITNESS_KEY = typer.Option(None, "--witness-key",
+                           help="A witness's key you trust (repeat for more); default: the "
+                                "witnesses the report names.")
 
 
 class ReportCommandError(RequesterError):
@@ -53,7 +68,7 @@ def answering(as_json: bool = False) -> AbstractContextManager[None]:
 
 
 @app.callback(invoke_without_command=True)
-def build_command(
+def build_default(
     ctx: typer.Context,
     data: str = options.DATA,
     state: str | None = STATE,
@@ -62,12 +77,30 @@ def build_command(
     out: Path | None = OUT,
     threshold: int = THRESHOLD,
 ) -> None:
-    """Build a state's report for a period, as of its audit log's latest signed head."""
-    if ctx.invoked_subcommand is not None:
-        return
+    """Build a state's report for a period, as of its audit log's latest cosigned head."""
+    if ctx.invoked_subcommand is None:
+        _build(data, state, period, form, out, threshold)
+
+
+@app.command("build")
+def build_command(
+    data: str = options.DATA,
+    state: str | None = STATE,
+    period: str | None = PERIOD,
+    form: str = FORMAT,
+    out: Path | None = OUT,
+    threshold: int = THRESHOLD,
+) -> None:
+    """Build a state's report for a period (a range of days too, for staff only)."""
+    _build(data, state, period, form, out, threshold)
+
+
+def _build(data: str, state: str | None, period: str | None, form: str, out: Path | None,
+           threshold: int) -> None:
     with answering():
         if state is None or period is None:
-            raise ReportCommandError("give --state and --period (or a command: verify, site)")
+            raise ReportCommandError("give --state and --period (or a command: build, check, "
+                                     "verify, site)")
         render = FORMATS.get(form.strip().lower())
         if render is None:
             raise ReportCommandError(f"--format {form!r}: expected html, json or csv")
@@ -87,8 +120,9 @@ def build_command(
 
 def _summary(report: PublicReport) -> str:
     a = report.as_of
+    staff = "" if report.period.published else "; a range of days: staff only, never publish it"
     return (f"as of signed head {a.size:,} at {a.time}; {report.withheld} table places show a "
-            "mark instead of a count")
+            f"mark instead of a count{staff}")
 
 
 @app.command("verify")
@@ -99,10 +133,7 @@ def verify_command(
 ) -> None:
     """Recompute a JSON report from the audit log it names; exit 1 on any difference."""
     with answering(as_json):
-        try:
-            report = loads(path.read_text(encoding="utf-8"))
-        except ReportError as error:
-            raise ReportError(f"{path}: {error}") from None
+        report = _read(path)
         verdict = verify(DataDir.resolve(data), report)
     found, a = verdict.differences, report.as_of
     if as_json:
@@ -124,6 +155,42 @@ def verify_command(
             typer.echo(f"  ... and {len(found) - SHOWN} more", err=True)
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+@app.command("check")
+def check_command(
+    path: Path = REPORT,
+    earlier: list[Path] | None = EARLIER,
+    url: str | None = URL,
+    key: str | None = KEY,
+    witness_key: list[str] | None = WITNESS_KEY,
+    as_json: bool = options.JSON,
+) -> None:
+    """Check reports without the state's log: signatures, cosignatures, only growth."""
+    with options.answering(as_json, "the reports"):
+        named = [Named(str(p), _read(p)) for p in (path, *(earlier or []))]
+        found = check(named, [key] if key else [], witness_key or [],
+                      fetcher(url) if url else None)
+    failed = [f.text for f in found if not f.ok]
+    if as_json:
+        typer.echo(json.dumps({"ok": not failed, "checked": [
+            {"ok": f.ok, "text": f.text} for f in found]}, indent=2))
+    else:
+        for finding in found:
+            typer.echo(f"{'ok    ' if finding.ok else 'FAILED'}  {finding.text}",
+                       err=not finding.ok)
+        summary = (f"{len(failed)} of {len(found)} checks FAILED" if failed else
+                   f"OK: {len(found)} checks passed")
+        typer.echo(summary, err=bool(failed))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read(path: Path) -> PublicReport:
+    try:
+        return loads(path.read_text(encoding="utf-8"))
+    except ReportError as error:
+        raise ReportError(f"{path}: {error}") from None
 
 
 @app.command("site")

@@ -24,8 +24,16 @@ def render(report: PublicReport) -> str:
                         ("first", report.period.first.isoformat()),
                         ("last", report.period.last.isoformat()), ("as_of_size", a.size),
                         ("as_of_root", a.root), ("as_of_time", a.time),
-                        ("threshold", report.threshold)):
+                        ("verifier_key", a.verifier_key), ("threshold", report.threshold)):
         writer.writerow(_cells("about", "", "", name, "", "", value))
+    for n, key in enumerate(a.witnesses):
+        writer.writerow(_cells("about", "", "", f"witness_{n + 1}", "", "", key))
+    if report.headline is not None:
+        h = report.headline
+        for measure, values in (("requests", h.requests), ("disclosures", h.disclosures)):
+            for category, value in zip(h.categories, values, strict=True):
+                writer.writerow(_cells("headline", measure, "category", category, "", "",
+                                       value))
     for t in report.tables:
         rows = (*t.rows, TOTAL)
         grid = [*t.cells, t.column_totals]
@@ -41,7 +49,6 @@ def render(report: PublicReport) -> str:
                 writer.writerow(_cells("policy-changes", "", "time", change.time, label,
                                        note.id, note.reason))
     return out.getvalue()
-
 
 
 def _cells(*row: object) -> list[object]:

@@ -17,7 +17,7 @@ case for a single table with margins, whose matrix is totally unimodular) is not
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
@@ -74,19 +74,68 @@ class _System(Generic[K]):
         rows = [(n, row) for n, eq in enumerate(equations) if (row := _row(eq, index))]
         return cls(hidden, [row for _, row in rows], [n for n, _ in rows], tight)
 
+    def parts(self) -> Iterator[_System[K]]:
+        """The system cut where no equation joins two withheld counts, each part on its own
+        columns: a reader gains nothing by combining equations that share no withheld count,
+        and small systems solve much faster. A count in no equation is free to move."""
+        parent = list(range(len(self.hidden)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for row in self.rows:
+            first, *rest = row
+            for other in rest:
+                parent[find(other)] = find(first)
+        members: dict[int, list[int]] = {}
+        for i in range(len(self.hidden)):
+            members.setdefault(find(i), []).append(i)
+        rows: dict[int, list[int]] = {}
+        for n, row in enumerate(self.rows):
+            rows.setdefault(find(next(iter(row))), []).append(n)
+        for root, found in rows.items():
+            local = {c: j for j, c in enumerate(members[root])}
+            yield _System([self.hidden[c] for c in members[root]],
+                          [{local[c]: v for c, v in self.rows[n].items()} for n in found],
+                          [self.sources[n] for n in found],
+                          {local[c]: side for c, side in self.tight.items() if c in local})
+
+
+class Unsure(RuntimeError):
+    """The linear programme could not settle which counts can move (it ran too long, or its
+    rounded answer left the polytope), where a caution the other way would publish a count."""
+
 
 def exposed(values: Mapping[K, int], equations: Iterable[Equation[K]],
-            small: Collection[K], withheld: Collection[K], threshold: int) -> Exposure[K]:
+            small: Collection[K], withheld: Collection[K], threshold: int,
+            sure: bool = False) -> Exposure[K]:
     """Which withheld counts have a single possible value. `small` are shown as `<threshold`
     (1 to threshold-1); `withheld` as withheld: at least the threshold, or at least 1 for a
-    small count that had to be shown as withheld (the strongest reader knows which)."""
-    system = _System.of(values, equations, small, withheld, threshold)
+    small count that had to be shown as withheld (the strongest reader knows which). Where
+    the programme cannot settle a count, it is taken as exposed (the cautious answer for
+    withholding more), or with `sure`, Unsure is raised (for a caller that would publish
+    what is exposed)."""
+    cells: set[K] = set()
+    pinned: set[K] = set()
+    proofs: dict[K, frozenset[int]] = {}
+    for part in _System.of(values, equations, small, withheld, threshold).parts():
+        found = _exposed(part, sure)
+        cells |= found.cells
+        pinned |= found.pinned
+        proofs.update(found.proofs)
+    return Exposure(frozenset(cells), frozenset(pinned), proofs)
+
+
+def _exposed(system: _System[K], sure: bool) -> Exposure[K]:
     pivots = reduce(system.rows)
     tight = system.tight
-    pinned = set(tight) - movable(pivots, tight) if tight else set()
+    pinned = set(tight) - movable(pivots, tight, sure) if tight else set()
     bounds = [{i: 1} for i in sorted(pinned)]
     if pinned:
-        pivots = reduce([*system.rows, *bounds])
+        pivots = reduce(bounds, start=pivots)
     hidden = system.hidden
     fixed = [col for col, row in pivots.items() if len(row) == 1]
     proofs: dict[K, frozenset[int]] = {}
@@ -148,13 +197,28 @@ def _row(eq: Equation[K], index: Mapping[K, int]) -> Row:
     return {i: c for i, c in row.items() if c}
 
 
-def reduce(rows: Iterable[Row], columns: int | None = None) -> dict[int, Row]:
+def reduce(rows: Iterable[Row], columns: int | None = None,
+           start: Mapping[int, Row] | None = None) -> dict[int, Row]:
     """Reduced row echelon form, sparse and in whole numbers: each pivot column to its row,
     in which no other pivot column appears (divide by the pivot for the usual form).
     Variable j is fixed by the rows exactly when its row has no other entry. Columns from
     `columns` on are carried along but never made pivots (they record where a row came
-    from)."""
+    from). `start`, a reduced form already made, is extended by the rows."""
     pivots: dict[int, Row] = {}
+    holders: dict[int, set[int]] = {}
+    """For each column, the pivots whose rows hold it."""
+    for lead, row in (start or {}).items():
+        pivots[lead] = row
+        for c in row:
+            holders.setdefault(c, set()).add(lead)
+
+    def put(lead: int, row: Row) -> None:
+        for c in pivots.get(lead, ()):
+            holders[c].discard(lead)
+        pivots[lead] = row
+        for c in row:
+            holders.setdefault(c, set()).add(lead)
+
     for given in rows:
         row = dict(given)
         for col in [c for c in row if c in pivots]:
@@ -165,10 +229,9 @@ def reduce(rows: Iterable[Row], columns: int | None = None) -> dict[int, Row]:
         col = min(real)
         if row[col] < 0:
             row = {c: -v for c, v in row.items()}
-        for lead, other in list(pivots.items()):
-            if col in other:
-                pivots[lead] = _eliminate(other, col, row, lead)
-        pivots[col] = row
+        for lead in sorted(holders.get(col, ())):
+            put(lead, _eliminate(pivots[lead], col, row, lead))
+        put(col, row)
     return pivots
 
 
@@ -189,25 +252,56 @@ def _eliminate(row: Row, col: int, pivot: Row, lead: int | None = None) -> Row:
     return {c: v // common for c, v in out.items()}
 
 
-def movable(pivots: Mapping[int, Row], tight: Mapping[int, int]) -> set[int]:
+def movable(pivots: Mapping[int, Row], tight: Mapping[int, int],
+            sure: bool = False) -> set[int]:
     """The tight counts that some point of the polytope moves off their bound: those with a
-    direction d, A d = 0, that keeps every tight count on its side and moves them strictly."""
+    direction d, A d = 0, that keeps every tight count on its side and moves them strictly.
+
+    Directions form a cone, so two that each keep the counts on their sides add up to one
+    that does; and a count one direction moves strictly can be kept on its side under any
+    other by adding enough of the first. So steps along one free count at a time are tried
+    first, each checked only on the counts nothing has moved yet, until none moves more;
+    the linear programme then looks only at the counts still held."""
     order = sorted(tight)
     basis = _basis(pivots, order)
-    used = sorted({f for entry in basis for f in entry})
-    if not used:
-        return set()
-    witness = _direction(basis, used, [tight[i] for i in order])
-    if witness is None:
-        return set()
-    moved: set[int] = set()
+    steps: dict[int, list[tuple[int, Fraction]]] = {}
     for i, entry in zip(order, basis, strict=True):
+        for f, v in entry.items():
+            steps.setdefault(f, []).append((i, v))
+    moved: set[int] = set()
+    grown = True
+    while grown:
+        grown = False
+        for touched in steps.values():
+            for sign in (1, -1):
+                held = [(i, tight[i] * sign * v) for i, v in touched if i not in moved]
+                if held and all(step >= 0 for _, step in held) and any(
+                        step > 0 for _, step in held):
+                    moved.update(i for i, step in held if step > 0)
+                    grown = True
+    stuck = [n for n, i in enumerate(order) if i not in moved]
+    if not stuck:
+        return moved
+    held_basis = [basis[n] for n in stuck]
+    used = sorted({f for entry in held_basis for f in entry})
+    if not used:
+        return moved
+    witness = _direction(held_basis, used, [tight[order[n]] for n in stuck])
+    if witness is None:
+        if sure:
+            raise Unsure("the linear programme found no answer")
+        return moved
+    found: set[int] = set()
+    for n, entry in zip(stuck, held_basis, strict=True):
+        i = order[n]
         step = tight[i] * sum((v * witness.get(f, 0) for f, v in entry.items()), Fraction(0))
         if step < 0:
-            return set()  # the rounded direction leaves the polytope: claim nothing
+            if sure:
+                raise Unsure("the programme's rounded direction leaves the polytope")
+            return moved  # the rounded direction leaves the polytope: claim no more
         if step > 0:
-            moved.add(i)
-    return moved
+            found.add(i)
+    return moved | found
 
 
 def _direction(basis: Sequence[Mapping[int, Fraction]], used: Sequence[int],
@@ -273,3 +367,4 @@ def maximise(a: np.ndarray, rhs: np.ndarray, cost: np.ndarray,
         reduced -= reduced[j] * table[i, :cols]
         basis[i] = j
     return None
+

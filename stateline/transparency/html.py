@@ -1,5 +1,6 @@
-"""A report as one HTML page: tables, charts as inline SVG, the method and the signed head. No
-script and no outside file, so it prints and can be published as it is."""
+"""A report as one HTML page: the headline, tables, charts as inline SVG, the method, the
+cosigned checkpoint and how anyone checks it. No script and no outside file, so it prints and
+can be published as it is."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from markupsafe import Markup
 from ..audit.checkpoint import parse_time
 from ..protocol import STATES
 from . import charts
-from .model import DEFINITIONS, PublicReport, Shown
+from .model import CHECK, DEFINITIONS, PublicReport, Shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +60,16 @@ def glance(report: PublicReport) -> list[Glance]:
     return rows
 
 
-def render(report: PublicReport, downloads: Mapping[str, str] | None = None) -> str:
-    """The report page; `downloads` names the JSON and CSV beside it when published."""
+def render(report: PublicReport, downloads: Mapping[str, str] | None = None,
+           staff: bool = False) -> str:
+    """The report page; `downloads` names the JSON and CSV beside it when published. A
+    `staff` copy (a range of days) says it is not for publication."""
     through = datetime.fromtimestamp(parse_time(report.as_of.time) / 1e6, UTC).date()
     return _ENV.get_template("report.html").render(
         r=report, state_name=STATES.get(report.state, report.state), through=str(through),
         glance=glance(report), glance_columns=GLANCE, definitions=DEFINITIONS,
         chart_months=charts.monthly(report), chart_categories=charts.by_category(report),
-        downloads=downloads or {})
+        downloads=downloads or {}, staff=staff, check=CHECK)
 
 
 @dataclass(frozen=True, slots=True)

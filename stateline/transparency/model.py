@@ -1,5 +1,6 @@
-"""What a public report is: its tables as published, the policy changes of its period and the
-signed tree head it counts up to; and its JSON form, which `report.schema.json` describes."""
+"""What a public report is: its tables as published (and for a year, the headline the letters ask
+for), the policy changes of its period and the cosigned checkpoint it counts up to; and its JSON
+form, which `report.schema.json` describes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,20 @@ DEFINITIONS = {
     "category": "Who asked: the first statistics category the requesting agency matched.",
     "group": "Message group: driver (DQ, DNQ), vehicle (RQ, RNQ, RPQ), history (KQ).",
 }
+
+
+METHOD = ("Counts from 1 to threshold-1 are shown as the small-count mark; other counts are "
+          "withheld so that none of those can be worked out from totals, differences, other "
+          "tables or other periods. A year, its quarters and its months are published from one "
+          "decision, so no subtraction between them gives a count away; ranges of days are "
+          "never published. The headline (requests and disclosures per requester for the year) "
+          "is marked only where the count itself is small, and a small count that the headline "
+          "and the zeros beside it give away whatever else is withheld is shown. Zeros are "
+          "shown.")
+
+CHECK = ("stateline report check REPORT.json [EARLIER.json ...] --url https://SITE "
+         "--key 'STATE LOG KEY' --witness-key 'WITNESS KEY'")
+"""What anyone runs to check a report without the state's log."""
 
 
 class ReportError(RequesterError, ValueError):
@@ -70,7 +85,8 @@ class PolicyChange:
 
 @dataclass(frozen=True, slots=True)
 class AsOf:
-    """The signed tree head a report counts up to, and the key that signed it."""
+    """The signed tree head a report counts up to, the key that signed it, and the witnesses
+    the state names, whose cosignature lines the checkpoint carries."""
 
     origin: str
     size: int
@@ -78,6 +94,17 @@ class AsOf:
     time: str
     checkpoint: str
     verifier_key: str
+    witnesses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The table the letters to governors ask for: requests and disclosures per requester for
+    the year, each marked only where the count itself is from 1 to threshold-1."""
+
+    categories: tuple[str, ...]
+    requests: tuple[Shown, ...]
+    disclosures: tuple[Shown, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +115,8 @@ class PublicReport:
     threshold: int
     tables: tuple[PublishedTable, ...]
     policy_changes: tuple[PolicyChange, ...]
+    headline: Headline | None = None
+    """For a year; quarters and months show the same counts in their tables."""
 
     def table(self, table_id: str) -> PublishedTable:
         return next(t for t in self.tables if t.id == table_id)
@@ -110,14 +139,16 @@ def as_json(report: PublicReport) -> dict[str, Any]:
         "state": report.state,
         "period": {"label": p.label, "first": p.first.isoformat(), "last": p.last.isoformat()},
         "as_of": {"origin": a.origin, "size": a.size, "root": a.root, "time": a.time,
-                  "checkpoint": a.checkpoint, "verifier_key": a.verifier_key},
+                  "checkpoint": a.checkpoint, "verifier_key": a.verifier_key,
+                  "witnesses": list(a.witnesses)},
         "disclosure_control": {
             "threshold": report.threshold, "small_count_mark": f"<{report.threshold}",
-            "complementary_mark": WITHHELD,
-            "method": "Counts from 1 to threshold-1 are shown as the small-count mark; other "
-                      "counts are withheld so that none of those can be worked out from "
-                      "totals, differences or other tables. Zeros are shown."},
+            "complementary_mark": WITHHELD, "method": METHOD},
         "definitions": DEFINITIONS,
+        "headline": None if report.headline is None else {
+            "categories": list(report.headline.categories),
+            "requests": list(report.headline.requests),
+            "disclosures": list(report.headline.disclosures)},
         "tables": [{
             "id": t.id, "title": t.title, "measure": t.measure,
             "rows": {"dimension": t.row_dimension, "labels": list(t.rows)},
@@ -142,8 +173,6 @@ def schema_text() -> str:
     return resources.files(__package__).joinpath("report.schema.json").read_text("utf-8")
 
 
-
-
 def loads(text: str) -> PublicReport:
     """A report back from its JSON text; anything else is a ReportError saying what is wrong."""
     try:
@@ -166,12 +195,27 @@ def from_json(document: Any) -> PublicReport:
         _text(document, "state", "report"),
         Period(_text(period, "label", "period"), first, last),
         AsOf(_text(as_of, "origin", "as_of"), _int(as_of, "size", "as_of"),
-             *(_text(as_of, n, "as_of") for n in ("root", "time", "checkpoint",
-                                                   "verifier_key"))),
+             _text(as_of, "root", "as_of"), _text(as_of, "time", "as_of"),
+             _text(as_of, "checkpoint", "as_of"), _text(as_of, "verifier_key", "as_of"),
+             tuple(_strings(as_of, "witnesses", "as_of"))),
         _int(control, "threshold", "disclosure_control"),
         tuple(_table(t, f"tables[{n}]") for n, t in enumerate(_list(document, "tables", ""))),
         tuple(_change(c, f"policy_changes[{n}]")
-              for n, c in enumerate(_list(document, "policy_changes", ""))))
+              for n, c in enumerate(_list(document, "policy_changes", ""))),
+        _headline(document.get("headline")))
+
+
+def _headline(item: Any) -> Headline | None:
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise ReportError("headline is not an object")
+    categories = tuple(_strings(item, "categories", "headline"))
+    requests = _counts(item.get("requests"), "headline.requests")
+    disclosures = _counts(item.get("disclosures"), "headline.disclosures")
+    if not len(categories) == len(requests) == len(disclosures):
+        raise ReportError("headline: requests and disclosures do not fit its categories")
+    return Headline(categories, requests, disclosures)
 
 
 def _table(item: Any, where: str) -> PublishedTable:

@@ -1,63 +1,98 @@
-"""A state's public report for a period: its tables with small counts protected, the policy
-changes made in the period, and the signed tree head it was computed from.
+"""A state's public report for a period: its tables with small counts protected, for a year the
+headline the letters ask for, the policy changes made in the period, and the cosigned checkpoint
+it was computed from.
 
 `assemble` is the one place a report is put together, from rollups: `build` feeds it the
-rollups read at the latest signed head, `verify` the rollups recounted from the entries below
-that head, so the two can only agree when the log and the report do. The JSON form is described
-by `report.schema.json` beside this module; `model` reads and writes it.
+rollups read at the head reports use, `verify` the rollups recounted from the entries below
+that head, so the two can only agree when the log and the report do. A year, a quarter or a
+month takes its marks from its year's one decision (`release`); a range of days, which only
+staff see, is decided alone. The JSON form is described by `report.schema.json` beside this
+module; `model` reads and writes it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from ..audit import AuditEntry, Rollup, SignedTreeHead
-from ..audit.checkpoint import format_time, verifier_key
+from ..audit.checkpoint import format_time
+from ..audit.note import Verifier
 from ..datadir import DataDir
 from ..policy.source import PolicyError, compile_policies
 from ..policy.store import checked_state
 from . import snapshot
-from .model import AsOf, PolicyChange, PolicyNote, PublicReport, PublishedTable, Shown
-from .stats import ANY, Period, PeriodError, Table, tabulate
+from .model import AsOf, Headline, PolicyChange, PolicyNote, PublicReport, PublishedTable, Shown
+from .release import Decided, decide, decided
+from .stats import ANY, HEADLINE, HEADLINE_MEASURES, Cell, Period, PeriodError, Table, tabulate
 from .suppress import DEFAULT_THRESHOLD, suppress
 
 
 def build(data: DataDir, state: str, period: Period,
           threshold: int = DEFAULT_THRESHOLD) -> PublicReport:
-    """The report as of the state's latest signed head, from the rollups (no rescan)."""
+    """The report as of the head reports use (the newest its witnesses all cosigned), from
+    the rollups (no rescan)."""
     code = checked_state(data, state)
-    found = snapshot.read(data, code, period)
-    return assemble(code, period, found.head, snapshot.public_key(data, code), threshold,
+    found = snapshot.read(data, code, scope(period))
+    return assemble(code, period, found.head, found.log_key, found.witnesses, threshold,
                     found.rollups, found.policy_changes)
 
 
-def assemble(state: str, period: Period, head: SignedTreeHead, key: Ed25519PublicKey,
-             threshold: int, rollups: list[Rollup],
-             changes: list[AuditEntry]) -> PublicReport:
-    through = datetime.fromtimestamp(head.head.time_us / 1e6, UTC).date()
+def scope(period: Period) -> Period:
+    """The counts a period's marks are decided from: its year's, or a range's own."""
+    return period.year if period.published else period
+
+
+def assemble(state: str, period: Period, head: SignedTreeHead, log_key: Verifier,
+             witnesses: Sequence[Verifier], threshold: int, rollups: list[Rollup],
+             changes: list[AuditEntry], *, kept: bool = True) -> PublicReport:
+    """The report from the rollups of its `scope` as of `head`. `kept` reuses a year's
+    decision made before for the same counts (`verify` decides again)."""
+    through = head_day(head)
     if through < period.first:
         raise PeriodError(f"period {period.label} begins after {state}'s latest signed head "
                           f"({through.isoformat()})")
-    tab = tabulate(rollups, period.months(through))
-    hidden = suppress(tab.counts, tab.equations, threshold, keep=tab.headline)
+    headline = None
+    if period.published:
+        release = (decided if kept else decide)(rollups, period.year, through, threshold)
+        found = release.of(period)
+        if period.kind == "year":
+            headline = _headline(found)
+    else:
+        found = _alone(rollups, period, through, threshold)
 
     def shown(table: Table, row: str = ANY, column: str = ANY) -> Shown:
-        cell = table.cell(row, column)
-        mark = hidden.mark(cell)
-        return tab.counts[cell] if mark is None else mark
+        return found.shown(table.cell(row, column))
 
     tables = tuple(PublishedTable(
         t.id, t.title, t.measure, t.row_dimension, t.rows, t.column_dimension, t.columns,
         tuple(tuple(shown(t, r, c) for c in t.columns) for r in t.rows),
         tuple(shown(t, r) for r in t.rows), tuple(shown(t, column=c) for c in t.columns),
-        shown(t)) for t in tab.tables)
+        shown(t)) for t in found.tabulation.tables)
     h = head.head
     as_of = AsOf(h.origin, h.size, h.root.hex(), format_time(h.time_us), head.note(),
-                 verifier_key(h.origin, key))
+                 log_key.vkey, tuple(w.vkey for w in witnesses))
     return PublicReport(state, period, as_of, threshold, tables,
-                        _policy_changes(changes, period))
+                        _policy_changes(changes, period), headline)
+
+
+def head_day(head: SignedTreeHead) -> date:
+    """The day (UTC) the head was signed: a period is counted up to it."""
+    return datetime.fromtimestamp(head.head.time_us / 1e6, UTC).date()
+
+
+def _alone(rollups: list[Rollup], period: Period, through: date, threshold: int) -> Decided:
+    """A range of days decided on its own: for staff, never published beside the others."""
+    tab = tabulate(rollups, period.months(through))
+    hidden = suppress(tab.counts, tab.equations, threshold, keep=tab.ranks)
+    return Decided(tab, {cell: mark for cell in tab.counts
+                         if (mark := hidden.mark(cell)) is not None})
+
+
+def _headline(year: Decided) -> Headline:
+    requests, disclosures = (tuple(year.shown(Cell(measure, category)) for category in HEADLINE)
+                             for measure in HEADLINE_MEASURES)
+    return Headline(HEADLINE, requests, disclosures)
 
 
 def _policy_changes(entries: list[AuditEntry], period: Period) -> tuple[PolicyChange, ...]:

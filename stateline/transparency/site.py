@@ -38,6 +38,8 @@ def export(data: DataDir, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Site
         try:
             for year, report in _reports(data, state, threshold):
                 listed.append(_write(out, report, year))
+            if len(listed) > before:
+                _evidence(data, out, state)
         except (snapshot.SnapshotError, PeriodError) as error:
             skipped.append(Skipped(state, str(error)))
             continue
@@ -46,6 +48,13 @@ def export(data: DataDir, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Site
     _save(out / "index.html", html.index(listed))
     _save(out / "report.schema.json", schema_text())
     return Site(tuple(listed), tuple(skipped))
+
+
+def _evidence(data: DataDir, out: Path, state: str) -> None:
+    """The checkpoint the reports count up to and the log's keys, beside the reports, as the
+    live site serves them (a static site cannot serve consistency proofs)."""
+    _save(out / state / "checkpoint", snapshot.checkpoint(data, state).head.note())
+    _save(out / state / "key", "".join(f"{k.vkey}\n" for k in snapshot.log_keys(data, state)))
 
 
 def _reports(data: DataDir, state: str, threshold: int) -> Iterator[tuple[str, PublicReport]]:
@@ -64,7 +73,8 @@ def _write(out: Path, report: PublicReport, year: str) -> Listed:
     _save(folder / files["JSON"], dumps(report))
     _save(folder / files["CSV"], csv.render(report))
     _save(folder / files["HTML"], html.render(report, {
-        "JSON": files["JSON"], "CSV": files["CSV"], "all reports": "../index.html"}))
+        "JSON": files["JSON"], "CSV": files["CSV"], "checkpoint": "checkpoint",
+        "all reports": "../index.html"}))
     requests = report.table("requests-by-category-and-outcome")
     by_name = dict(zip(requests.rows, requests.row_totals, strict=True))
     return Listed(report.state, year, requests.total, by_name.get("ICE", 0),

@@ -1,12 +1,17 @@
-"""What a report reads from a state's audit log, all at one moment: the latest signed head, the
-rollups of the period's days as they stood at that head, and the policy changes before it.
+"""What a report reads from a state's audit log, all at one moment: the signed head it counts
+up to (with the cosignatures of the witnesses the state names), the rollups of the period's
+days as they stood at that head, and the policy changes before it.
 
 Rollups are cumulative over the whole log, and a gateway keeps appending, so the rollups, the
 log's size and its heads are read in one read-only snapshot transaction. The entries after the
 head (a gateway signs every 1,000 entries or 5 seconds, and when it stops) are then taken back
 out of the rollups, counted by the rules the rollups are kept by. The report is therefore exactly
 the entries the signed head commits to, read without rescanning them. The same connection
-serves `verify`, which does rescan them.
+serves `verify`, which does rescan them. Nothing here writes, or creates a log that is not there.
+
+The head is the newest one every witness in the state's `[[audit.witness]]` tables has
+cosigned (the newest head when it names none): a report is only as good as the checkpoint a
+reader can check it against, and witnesses cosign a little after the state signs.
 """
 
 from __future__ import annotations
@@ -17,29 +22,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from ..audit import (
-    AuditEntry,
-    EntryKind,
-    Rollup,
-    SignedTreeHead,
-    TreeHead,
-    audit_db,
-    audit_url,
-    load_or_create_key,
-    signing_key,
-)
-from ..audit.checkpoint import verify as signature_ok
+from ..audit import AuditEntry, EntryKind, Rollup, SignedTreeHead, TreeHead, audit_db, audit_url
+from ..audit.keys import log_chain
+from ..audit.note import Signature, Verifier
 from ..audit.rollups import accumulate, recompute_sql
 from ..audit.rollups import implied as implied_rollups
-from ..audit.sql import Db, connect
+from ..audit.sql import Db, connect_readonly
+from ..audit.witnessing import configured_witnesses
 from ..datadir import DataDir
 from ..errors import ServiceError
 from .stats import Period
 
 MAX_TAIL = 200_000
-"""Entries after the latest signed head a report will count back out of the rollups."""
+"""Entries after the head a report counts up to that a report will count back out."""
 
 COUNTED = ("decision", "review")
 
@@ -53,6 +48,11 @@ class SnapshotError(ServiceError):
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     head: SignedTreeHead
+    """The head counted up to, with its witnesses' cosignature lines."""
+    log_key: Verifier
+    """The log's key that signed it."""
+    witnesses: tuple[Verifier, ...]
+    """The witnesses the state names."""
     rollups: list[Rollup]
     """The period's rollups as of the head, summed per month."""
     policy_changes: list[AuditEntry]
@@ -61,60 +61,128 @@ class Snapshot:
     """Entries after the head, counted back out."""
 
 
-def public_key(data: DataDir, state: str) -> Ed25519PublicKey:
-    path = signing_key(data, state)
-    if not path.is_file():
-        raise SnapshotError(f"{state} has no signing key at {path}: its heads cannot be checked")
-    return load_or_create_key(path).public_key()
+def log_keys(data: DataDir, state: str) -> list[Verifier]:
+    """The keys the state's heads are checked with (more than one after a key rotation)."""
+    found = log_chain(data, state, origin(state))
+    if not found:
+        raise SnapshotError(f"{state} has no log key in {data.root}: its heads cannot be "
+                            "checked")
+    return found
+
+
+def witnesses(data: DataDir, state: str) -> tuple[Verifier, ...]:
+    """The witnesses the state names in its config.toml (`[[audit.witness]]`, `vkey`)."""
+    return tuple(w.verifier for w in configured_witnesses(data, state))
+
+
+def origin(state: str) -> str:
+    return f"stateline/{state.upper()}"
 
 
 @contextmanager
 def opened(data: DataDir, state: str) -> Iterator[Db]:
-    """A connection to the state's log, found where `open_state_log` finds it; never created."""
+    """A read-only connection to the state's log, found where `open_state_log` finds it;
+    never created."""
     target = audit_url(data, state) or audit_db(data, state)
-    if not isinstance(target, str) and not target.is_file():
+    db = connect_readonly(target, "audit_" + state.lower())  # AuditLog.open's schema name
+    if db is None:
         raise SnapshotError(f"{state} has no audit log yet in {data.root}")
-    db = connect(target, "audit_" + state.lower())  # AuditLog.open's default schema name
     try:
-        (origin,) = db.execute("SELECT origin FROM tree", ()).fetchone()
-        if origin != f"stateline/{state}":
-            raise SnapshotError(f"{target} is the log of {origin}, not stateline/{state}")
+        row = db.execute("SELECT origin FROM tree", ()).fetchone()
+        if row is None or row[0] != origin(state):
+            raise SnapshotError(f"{target} is not the log of {origin(state)}")
         yield db
     finally:
         db.close()
 
 
 def read(data: DataDir, state: str, period: Period) -> Snapshot:
-    """The period's counts as of the latest signed head, read in one snapshot."""
+    """The period's counts as of the head reports use, read in one snapshot."""
     with opened(data, state) as db:
-        key = public_key(data, state)
+        keys, named = log_keys(data, state), witnesses(data, state)
         db.begin_snapshot()
         try:
-            (size,) = db.execute("SELECT size FROM tree", ()).fetchone()
-            row = db.execute("SELECT size, time_us, root, key_id, signature FROM heads "
-                             "WHERE size <= ? ORDER BY id DESC LIMIT 1", (size,)).fetchone()
-            if row is None:
-                raise SnapshotError(f"{state}'s audit log has no signed head yet: a report is "
-                                    "computed as of one (a gateway signs every 1,000 entries "
-                                    "and when it stops)")
-            head = SignedTreeHead(TreeHead(f"stateline/{state}", row[0], row[2], row[1]),
-                                  row[3], row[4])
-            if size - head.head.size > MAX_TAIL:
-                raise SnapshotError(f"{state}'s log has {size - head.head.size:,} entries after "
-                                    f"its latest signed head; a report counts at most "
-                                    f"{MAX_TAIL:,} back out")
+            head, tail = _head(db, state, named)
             stored = db.execute(MONTHLY, (period.first.isoformat(),
                                           period.last.isoformat())).fetchall()
-            tail = db.execute(
+            after = db.execute(
                 "SELECT time_us, kind, body FROM entries WHERE seq >= ? AND seq < ? AND kind IN "
-                "('decision', 'review')", (head.head.size, size)).fetchall()
+                "('decision', 'review')", (head.head.size, head.head.size + tail)).fetchall()
             changes = policy_changes(db, head.head.size)
         finally:
             db.commit()
-    if not signature_ok(head, key):
-        raise SnapshotError(f"{state}'s latest signed head (size {head.head.size}) does not "
-                            "verify with the state's key; run `stateline audit verify`")
-    return Snapshot(head, _without(stored, tail, period), changes, size - head.head.size)
+    return Snapshot(head, signed_by(head, keys), named, _without(stored, after, period),
+                    changes, tail)
+
+
+def checkpoint(data: DataDir, state: str) -> Snapshot:
+    """The head reports are computed as of, without counts: what the state serves as its
+    checkpoint."""
+    with opened(data, state) as db:
+        keys, named = log_keys(data, state), witnesses(data, state)
+        db.begin_snapshot()
+        try:
+            head, tail = _head(db, state, named)
+        finally:
+            db.commit()
+    return Snapshot(head, signed_by(head, keys), named, [], [], tail)
+
+
+def signed_size(data: DataDir, state: str) -> int:
+    """The size of the log's newest signed head (0 before the first)."""
+    with opened(data, state) as db:
+        row = db.execute("SELECT size FROM heads ORDER BY id DESC LIMIT 1", ()).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def signed_by(head: SignedTreeHead, keys: Sequence[Verifier]) -> Verifier:
+    """The log key whose signature the head carries; SnapshotError when none verifies it."""
+    for key in keys:
+        if key.verify(head.head.body(), head.log_signature):
+            return key
+    raise SnapshotError(f"{head.head.origin}'s signed head of size {head.head.size} does not "
+                        "verify with the log's keys; run `stateline audit verify`")
+
+
+def _head(db: Db, state: str, named: Sequence[Verifier]) -> tuple[SignedTreeHead, int]:
+    """The head reports use, with the named witnesses' verified cosignature lines, and how
+    many entries the log holds after it."""
+    (size,) = db.execute("SELECT size FROM tree", ()).fetchone()
+    lowest = max(0, size - MAX_TAIL)
+    rows = db.execute("SELECT size, time_us, root, key_id, signature FROM heads WHERE size <= ? "
+                      "AND size >= ? ORDER BY id DESC", (size, lowest)).fetchall()
+    lines: dict[tuple[int, bytes], list[Signature]] = {}
+    for n, root, name, key_id, blob in db.execute(
+            "SELECT size, root, name, key_id, signature FROM cosignatures WHERE size >= ?",
+            (lowest,)):
+        lines.setdefault((n, bytes(root)), []).append(Signature(name, bytes(key_id), bytes(blob)))
+    for n, time_us, root, key_id, signature in rows:
+        tree = TreeHead(origin(state), n, bytes(root), time_us)
+        kept = cosigned(tree, lines.get((n, bytes(root)), []), named)
+        if len(kept) == len(named):
+            return SignedTreeHead(tree, bytes(key_id), bytes(signature), kept), size - n
+    if not db.execute("SELECT 1 FROM heads LIMIT 1", ()).fetchone():
+        raise SnapshotError(f"{state}'s audit log has no signed head yet: a report is computed "
+                            "as of one (a gateway signs every 1,000 entries and when it stops)")
+    if named:
+        raise SnapshotError(
+            f"no head of {state}'s log within {MAX_TAIL:,} entries of its end is cosigned by "
+            f"every witness its config.toml names ({', '.join(w.name for w in named)}): a "
+            "report waits for a checkpoint they all vouch for")
+    raise SnapshotError(f"{state}'s log has more than {MAX_TAIL:,} entries after its latest "
+                        "signed head; a report counts at most that many back out")
+
+
+def cosigned(head: TreeHead, lines: Sequence[Signature],
+              named: Sequence[Verifier]) -> tuple[Signature, ...]:
+    """For each named witness in turn, its line that verifies over the head, if any."""
+    text = head.body()
+    found = []
+    for witness in named:
+        line = next((s for s in lines if witness.verify(text, s)), None)
+        if line is not None:
+            found.append(line)
+    return tuple(found)
 
 
 MONTHLY = ("SELECT substr(day, 1, 7) || '-01', kind, category, grp, outcome, sum(entries), "

@@ -23,6 +23,12 @@ from .suppress import Equation
 ANY = "*"
 """A cell's dimension summed over: the cell is a total."""
 
+HEADLINE = tuple(c for c in CATEGORIES if c != "in-state")
+"""The requesters the letters to governors ask about (ICE, HSI, CBP, USCIS, other DHS, other
+federal, 287(g) partners, out-of-state): their requests and disclosures for a year are the
+headline, marked only where the count itself is small."""
+HEADLINE_MEASURES = ("requests", "disclosures")
+
 OUTCOMES = ("released", "partial", "denied", "held", "no-record", "error")
 """How requests were first decided (DESIGN.md "Audit entry")."""
 REVIEW_OUTCOMES = ("released", "partial", "denied", "no-record", "error", "refused")
@@ -58,6 +64,34 @@ class Period:
         """The first microsecond after the period."""
         return _micros(self.last + timedelta(days=1))
 
+    @property
+    def kind(self) -> str:
+        """year, quarter, month or range: what its label reads as."""
+        return next((form for pattern, form in _FORMS if pattern.fullmatch(self.label)),
+                    "range")
+
+    @property
+    def published(self) -> bool:
+        """Only years, quarters and months are published: their suppression is decided once
+        for the year, where overlapping ranges of days could be subtracted from each other."""
+        return self.kind in PUBLISHED
+
+    @property
+    def year(self) -> Period:
+        return parse_period(str(self.first.year))
+
+    def quarters(self) -> tuple[Period, ...]:
+        """The quarters of a year."""
+        return tuple(parse_period(f"{self.first.year}-Q{q}") for q in range(1, 5))
+
+    def parts(self) -> tuple[Period, ...]:
+        """What a year or a quarter is the sum of: its quarters, or its months."""
+        if self.kind == "year":
+            return self.quarters()
+        if self.kind == "quarter":
+            return tuple(parse_period(month) for month in self.months())
+        return ()
+
     def months(self, through: date | None = None) -> tuple[str, ...]:
         """YYYY-MM of every month the period touches, up to `through` if that is earlier."""
         last = min(self.last, through) if through else self.last
@@ -71,6 +105,8 @@ class Period:
 def _micros(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000
 
+
+PUBLISHED = ("year", "quarter", "month")
 
 _FORMS = (
     (re.compile(r"(\d{4})"), "year"),
@@ -101,6 +137,15 @@ def parse_period(text: str) -> Period:
         return Period(label, first, last)
     raise PeriodError(f"period {given!r} is not a year (2025), quarter (2025-Q1), month "
                       "(2025-03) or range of days (2025-01-01..2025-06-30)")
+
+
+def parse_published(text: str) -> Period:
+    """A period the public may ask for: a year, a quarter or a month, never a range."""
+    period = parse_period(text)
+    if not period.published:
+        raise PeriodError(f"period {text.strip()!r}: only years (2025), quarters (2025-Q1) and "
+                          "months (2025-03) are published")
+    return period
 
 
 def _bounds(form: str, parts: Sequence[str]) -> tuple[date, date]:
@@ -165,22 +210,66 @@ class Tabulation:
     equations: tuple[Equation[Cell], ...]
 
     @property
-    def headline(self) -> dict[Cell, int]:
+    def ranks(self) -> dict[Cell, int]:
         """The totals a report exists for, by how much they matter: ICE's and HSI's requests
-        and disclosures (3), other requesters' (2), grand totals (1). Disclosure control
-        withholds them only when nothing else protects a count."""
+        and disclosures and the total of requests (3), other requesters' (2), other grand
+        totals (1). Disclosure control withholds them only when nothing else protects a
+        count."""
         ranks = {Cell(t.measure): 1 for t in self.tables}
-        for measure in ("requests", "disclosures"):
+        for measure in HEADLINE_MEASURES:
             for category in self.tables[0].rows:
                 ranks[Cell(measure, category)] = 3 if category in ("ICE", "HSI") else 2
+        ranks[Cell("requests")] = 3
         return ranks
 
 
-def tabulate(rollups: Iterable[Rollup], months: Sequence[str]) -> Tabulation:
+class Labels(NamedTuple):
+    """The rows and columns every table of a report names, in order."""
+
+    categories: tuple[str, ...]
+    groups: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    reviewed: tuple[str, ...]
+
+
+def labels(rollups: Iterable[Rollup]) -> Labels:
+    """The known labels in their order, then any others the rollups hold, so that totals are
+    always the sum of what is shown (and periods read together name the same rows)."""
+    return _labels(_base(rollups))
+
+
+def _labels(base: dict[Cell, int]) -> Labels:
+    return Labels(
+        _with_others(CATEGORIES, (c.category for c in base)),
+        _with_others(GROUPS, (c.group for c in base)),
+        _with_others(OUTCOMES, (c.outcome for c in base if c.measure == "requests")),
+        _with_others(REVIEW_OUTCOMES, (c.outcome for c in base if c.measure == "reviews")))
+
+
+def tabulate(rollups: Iterable[Rollup], months: Sequence[str],
+             named: Labels | None = None) -> Tabulation:
     """The report's tables from the rollups of the period's days, a row for each of `months`
-    (and any other month they hold). Requests are decision entries; disclosures are decision
-    or review entries released or partial; reviews are held requests answered after review;
-    photos and records are what those disclosures released."""
+    (and any other month they hold), with the rows and columns `named` (by default those the
+    rollups hold). Requests are decision entries; disclosures are decision or review entries
+    released or partial; reviews are held requests answered after review; photos and records
+    are what those disclosures released."""
+    base = _base(rollups)
+    found = _labels(base)
+    named = named or found
+    if any(set(have) - set(want) for have, want in zip(found, named, strict=True)):
+        raise ValueError("the rollups hold labels the tables do not name")
+    categories, groups, outcomes, reviewed = named
+    months = sorted({*months, *(c.month for c in base if c.month != ANY)})
+    tables = _tables(categories, groups, outcomes, reviewed, tuple(months))
+    counts = _margins(base)
+    equations = [e for t in tables for e in t.equations()]
+    equations += [_disclosed(category) for category in (*categories, ANY)]
+    keys = {k for t in tables for k in t.places()}
+    return Tabulation(tables, {k: counts.get(k, 0) for k in sorted(keys)}, tuple(equations))
+
+
+def _base(rollups: Iterable[Rollup]) -> dict[Cell, int]:
+    """Counts by every dimension (photos and records by category and group only)."""
     base: dict[Cell, int] = {}
     for r in rollups:
         if r.kind not in ("decision", "review"):
@@ -193,22 +282,10 @@ def tabulate(rollups: Iterable[Rollup], months: Sequence[str]) -> Tabulation:
             _add(base, Cell("disclosures", category, group, ANY, month), r.entries)
             _add(base, Cell("photos", category, group, ANY, ANY), r.photos)
             _add(base, Cell("records", category, group, ANY, ANY), r.records)
-    categories = _with_others(CATEGORIES, (c.category for c in base))
-    groups = _with_others(GROUPS, (c.group for c in base))
-    outcomes = _with_others(OUTCOMES, (c.outcome for c in base if c.measure == "requests"))
-    reviewed = _with_others(REVIEW_OUTCOMES, (c.outcome for c in base if c.measure == "reviews"))
-    months = sorted({*months, *(c.month for c in base if c.month != ANY)})
-    tables = _tables(categories, groups, outcomes, reviewed, tuple(months))
-    counts = _margins(base)
-    equations = [e for t in tables for e in t.equations()]
-    equations += [_disclosed(category) for category in (*categories, ANY)]
-    keys = {k for t in tables for k in t.places()}
-    return Tabulation(tables, {k: counts.get(k, 0) for k in sorted(keys)}, tuple(equations))
+    return base
 
 
 def _with_others(known: tuple[str, ...], found: Iterable[str]) -> tuple[str, ...]:
-    """The known labels in their order, then any others the counts hold (so that totals are
-    always the sum of what is shown)."""
     return known + tuple(sorted(set(found) - set(known) - {ANY}))
 
 

@@ -9,6 +9,9 @@ table cannot be recovered from another. The steps, repeated until nothing change
 1. primary: every count from 1 to threshold-1 is shown as `<threshold`;
 2. complementary: any equation with exactly one withheld term gets a second: a published
    non-zero term, chosen to spare headline totals and to start as few new gaps as it can;
+   never a `fixed` count (one published whatever happens, unless it is itself small), nor a
+   count the fixed counts give away on their own (withholding it would hide nothing; such a
+   count is shown even when small, and listed as `given`);
 3. audit (`derive.exposed`): a withheld count that still has a single possible value, given
    the equations and the bounds the marks reveal, gets a partner withheld beside it; or, when
    the `<threshold` of a count is itself what pins it (nine counts of 1 adding up to a `<10`),
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..errors import StatelineError
-from .derive import Exposure, exposed
+from .derive import Exposure, Unsure, exposed
 
 K = TypeVar("K", bound=tuple[str, ...])
 
@@ -62,6 +65,10 @@ class Suppression(Generic[K]):
     """Larger counts withheld so that no primary count can be worked out."""
     masked: frozenset[K] = frozenset()
     """Primary counts shown as withheld, because `<threshold` would pin them."""
+    given: frozenset[K] = frozenset()
+    """Counts from 1 to threshold-1 shown as they are, because counts that must be shown
+    give them away (a requester's requests less its disclosures, where one outcome holds
+    all the difference): a mark there would hide nothing."""
 
     def mark(self, key: K) -> str | None:
         """What a report shows instead of the count, or None when the count is shown."""
@@ -74,28 +81,45 @@ class Suppression(Generic[K]):
 
 def suppress(values: Mapping[K, int], equations: Sequence[Equation[K]],
              threshold: int = DEFAULT_THRESHOLD,
-             keep: Mapping[K, int] | None = None) -> Suppression[K]:
+             keep: Mapping[K, int] | None = None,
+             fixed: Collection[K] = ()) -> Suppression[K]:
     """Primary and complementary suppression over linked tables (see the module's steps).
     Counts in `keep` (headline totals, ranked by how much they matter) are withheld as
-    little as the choices can manage, counting the counts each choice forces in turn."""
+    little as the choices can manage, counting the counts each choice forces in turn.
+    Counts in `fixed` are marked only when they are small themselves."""
     if threshold < 3:
         raise ValueError("the threshold must be at least 3 (with 2, '<2' would mean 1)")
-    return _Suppressor(values, equations, threshold, keep or {}).run()
+    return _Suppressor(values, equations, threshold, keep or {}, fixed).run()
 
 
 class _Suppressor(Generic[K]):
     """One run of the steps: which counts are withheld so far, and which marks changed."""
 
     def __init__(self, values: Mapping[K, int], equations: Sequence[Equation[K]],
-                 threshold: int, keep: Mapping[K, int]) -> None:
+                 threshold: int, keep: Mapping[K, int], fixed: Collection[K]) -> None:
         self.values, self.equations, self.threshold = values, equations, threshold
         self.keep = keep
-        self.primary = frozenset(k for k, v in values.items() if 0 < v < threshold)
+        small = frozenset(k for k, v in values.items() if 0 < v < threshold)
+        self.settled = self.given_away(frozenset(fixed) - small) if fixed else frozenset()
+        self.given = small & self.settled
+        self.primary = small - self.given
         self.hidden, self.masked = set(self.primary), set[K]()
         self.where: dict[K, list[Equation[K]]] = {}
         for eq in equations:
             for term in eq.terms:
                 self.where.setdefault(term, []).append(eq)
+
+    def given_away(self, shown: frozenset[K]) -> frozenset[K]:
+        """The counts in `shown`, and those they give away whatever else is withheld: the
+        counts a reader could still work out with every other non-zero count withheld (and
+        every small one shown as withheld, which tells the least)."""
+        rest = {k for k, v in self.values.items() if v > 0} - shown
+        try:
+            found = exposed(self.values, self.equations, (), rest, self.threshold, sure=True)
+        except Unsure as error:
+            raise DisclosureError(f"cannot tell which counts the fixed ones give away: "
+                                  f"{error}") from None
+        return shown | found.cells
 
     def run(self) -> Suppression[K]:
         values, primary, masked = self.values, self.primary, self.masked
@@ -105,7 +129,8 @@ class _Suppressor(Generic[K]):
                             (self.hidden - primary) | masked, self.threshold)
             if not found.cells:
                 return Suppression(self.threshold, primary,
-                                   frozenset(self.hidden - primary), frozenset(masked))
+                                   frozenset(self.hidden - primary), frozenset(masked),
+                                   self.given)
             pinning = {k for k in found.pinned - masked
                        if k in primary and values[k] == self.threshold - 1}
             if pinning:
@@ -127,8 +152,8 @@ class _Suppressor(Generic[K]):
             pending.extend(self.where.get(partner, ()))
 
     def choices(self, terms: Iterable[K], also: Collection[K] = ()) -> list[K]:
-        return [t for t in terms
-                if t not in self.hidden and t not in also and self.values[t] > 0]
+        return [t for t in terms if t not in self.hidden and t not in also
+                and t not in self.settled and self.values[t] > 0]
 
     def partner(self, eq: Equation[K]) -> K | None:
         """The equation's published non-zero term to withhold next, by `cost`."""
@@ -194,5 +219,5 @@ class _Suppressor(Generic[K]):
         choices = self.choices(tied)
         if not choices:
             raise DisclosureError(f"{len(found.cells)} counts stay exposed with every "
-                                  "non-zero count withheld")
+                                  "non-zero count withheld that may be")
         hidden.add(min(choices, key=lambda t: (self.keep.get(t, 0), self.values[t], t)))

@@ -1,24 +1,23 @@
-"""Check a published report against the audit log it names: the signed head is genuine and in
-the log, the log verifies, and the report recomputed from the entries below that head (not from
-the rollups) is the same, cell for cell and mark for mark."""
+"""Check a published report against the audit log it names, as the state's own auditors can:
+the signed head is genuine and in the log, the log verifies, and the report recomputed from the
+entries below that head (not from the rollups), its year decided again, is the same, cell for
+cell and mark for mark. Anyone without the log runs `check` instead."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from ..audit import AuditLog, NoteError, SignedTreeHead, VerifyReport, open_state_log
-from ..audit.checkpoint import parse, parse_time, verifier_key
-from ..audit.checkpoint import verify as signature_ok
+from ..audit import AuditLog, NoteError, SignedTreeHead, VerifyReport, read_state_log
+from ..audit.checkpoint import parse, parse_time
+from ..audit.note import Signature, Verifier
 from ..datadir import DataDir
 from ..errors import RequesterError
 from ..policy.store import checked_state
 from . import snapshot
 from .model import PublicReport, as_json
-from .report import assemble
+from .report import assemble, scope
 
 SHOWN = 20
 """Differences listed at most; the count says how many there are."""
@@ -43,28 +42,34 @@ class Verdict:
 
 def verify(data: DataDir, report: PublicReport) -> Verdict:
     code = checked_state(data, report.state)
-    key = snapshot.public_key(data, code)
+    keys, named = snapshot.log_keys(data, code), snapshot.witnesses(data, code)
     a = report.as_of
     try:
         signed = parse(a.checkpoint)
     except NoteError as error:
         raise VerifyError(f"as_of.checkpoint: {error}") from None
     h = signed.head
-    if not signature_ok(signed, key):
+    key = next((k for k in keys if k.verify(h.body(), signed.log_signature)), None)
+    if key is None:
         raise VerifyError(f"the report's signed head does not verify with {code}'s key")
     if (h.origin, h.size, h.root.hex()) != (a.origin, a.size, a.root):
         raise VerifyError("as_of's origin, size or root differ from its checkpoint")
     # The time a head was signed is not in its signed body; the report states it, and the
     # log's own record of its heads must agree (`_log_checked`).
     signed = replace(signed, head=replace(h, time_us=parse_time(a.time)))
-    if a.verifier_key != verifier_key(h.origin, key):
+    if a.verifier_key != key.vkey:
         raise VerifyError(f"as_of.verifier_key is not {code}'s key")
+    log = read_state_log(data, code)
+    if log is None:
+        raise VerifyError(f"{code} has no audit log in {data.root}")
+    with log:
+        checked = _log_checked(log, keys, signed)
+        kept = _kept_lines(log, signed, named)
     with snapshot.opened(data, code) as db:
-        with open_state_log(data, code) as log:
-            checked = _log_checked(log, key, signed)
-        rollups = snapshot.recount(db, h.size, report.period)
+        rollups = snapshot.recount(db, h.size, scope(report.period))
         changes = snapshot.policy_changes(db, h.size)
-    again = assemble(code, report.period, signed, key, report.threshold, rollups, changes)
+    again = assemble(code, report.period, signed.with_cosignatures(kept), key, named,
+                     report.threshold, rollups, changes, kept=False)
     return Verdict(report, checked, tuple(differences(_data(report), _data(again))))
 
 
@@ -75,16 +80,27 @@ def _data(report: PublicReport) -> dict[str, Any]:
     return document
 
 
-def _log_checked(log: AuditLog, key: Ed25519PublicKey, signed: SignedTreeHead) -> VerifyReport:
+def _log_checked(log: AuditLog, keys: Sequence[Verifier],
+                 signed: SignedTreeHead) -> VerifyReport:
     """The head is one the log signed, and the whole log still verifies."""
     held = {(s.head, s.head.time_us, s.key_id, s.signature) for s in log.heads()}
     if (signed.head, signed.head.time_us, signed.key_id, signed.signature) not in held:
         raise VerifyError(f"{log.origin}'s log holds no signed head of size {signed.head.size} "
                           "with this root, time and signature")
-    checked = log.verify(key)
+    checked = log.verify([k.public_key for k in keys])
     if checked.finding is not None:
         raise VerifyError(f"{log.origin}'s audit log does not verify: {checked.finding}")
     return checked
+
+
+def _kept_lines(log: AuditLog, signed: SignedTreeHead,
+                named: Sequence[Verifier]) -> tuple[Signature, ...]:
+    """The named witnesses' cosignature lines the log keeps for the head, as a report
+    carries them."""
+    for held in log.heads():
+        if held.head.same_tree(signed.head):
+            return snapshot.cosigned(signed.head, held.cosignatures, named)
+    return ()
 
 
 def differences(published: Any, recomputed: Any) -> Iterator[str]:

@@ -214,8 +214,11 @@ def test_csv_has_a_row_per_published_count(two_years: tuple[DataDir, int]) -> No
     assert lines[0] == "table,measure,row_dimension,row,column_dimension,column,value"
     assert "requests-by-category-and-outcome,requests,category,ICE,outcome,total,120" in lines
     assert "requests-by-category-and-outcome,requests,category,CBP,outcome,released,<10" in lines
+    headline = [line for line in lines if line.startswith("headline,")]
+    assert "headline,requests,category,ICE,,,120" in headline and len(headline) == 16
     places = sum((len(t.rows) + 1) * (len(t.columns) + 1) for t in report.tables)
-    assert sum(1 for line in lines if not line.startswith(("about,", "policy-"))) == places + 1
+    assert sum(1 for line in lines
+               if not line.startswith(("about,", "policy-", "headline,"))) == places + 1
 
 
 def test_verify_recomputes_the_report_from_the_entries(two_years: tuple[DataDir, int]) -> None:

@@ -247,3 +247,16 @@ def test_a_month_series_linked_to_period_totals_leaves_nothing_determined(
         assert values[eq.total] == sum(values[p] for p in eq.parts)
     result = suppress(values, equations)
     assert_protected(values, equations, result, whole_numbers=False)
+
+
+def test_fixed_counts_are_never_withheld_and_what_they_give_away_is_shown() -> None:
+    """A headline count is published whatever happens; a small count it gives away with the
+    zeros beside it is shown rather than marked, and the rest is still protected."""
+    values, equations = table([[19, 4, 0], [30, 3, 25]])
+    fixed = [("t", "r0", "*"), ("t", "r0", "c0")]
+    result = suppress(values, equations, fixed=fixed)
+    assert result.given == {("t", "r0", "c1")}
+    assert all(result.mark(k) is None for k in (*fixed, ("t", "r0", "c1")))
+    assert result.mark(("t", "r1", "c1")) == "<10"
+    assert not exposed(values, equations, result.primary - result.masked,
+                       result.secondary | result.masked, result.threshold).cells
