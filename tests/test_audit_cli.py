@@ -152,7 +152,7 @@ def test_search_filters_newest_first(nation: DataDir) -> None:
     code, out, _ = run(nation, "search", "--until", "2000-01-01", "--json")
     assert json.loads(out) == []
     code, out, _ = run(nation, "search", "--since", "2000-01-01", "--agency", ICE)
-    assert code == 0 and "1 matching entries" in out and ICE in out and "denied" in out
+    assert code == 0 and "1 matching entry" in out and ICE in out and "denied" in out
 
 
 def test_search_rejects_a_bad_date(nation: DataDir) -> None:

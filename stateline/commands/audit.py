@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from ..audit import (
     AuditEntry,
@@ -58,9 +56,11 @@ from ..audit.trusted import (
 from ..audit.verify import TrustedCheckpoint
 from ..audit.witnessing import Lag
 from ..datadir import DataDir
+from ..directory import names_in
 from ..errors import RequesterError
 from ..policy.store import checked_state
 from . import options
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Verify a state's tamper-evident audit log, and read its entries and "
                        "proofs.", no_args_is_help=True)
@@ -439,15 +439,22 @@ def search_command(
                                 "kind": e.kind.value, "body": e.body} for e in found],
                               indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{code}: {len(found)} matching entries, newest first",
-                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    for column in ("#", "time (UTC)", "kind", "ORI", "category", "key", "outcome", "policy"):
-        table.add_column(column, no_wrap=column != "policy", overflow="fold")
+    names = names_in(folder)
+    rows = []
     for e in found:
         r = request_of(e)
-        table.add_row(str(e.seq), f"{when(e.time_us):%Y-%m-%d %H:%M:%S}", e.kind.value,
-                      r.ori, r.category, r.key, r.outcome, r.policies[0] if r.policies else "")
-    console.print(table)
+        rows.append([str(e.seq), f"{when(e.time_us):%Y-%m-%d %H:%M:%S}", r.ori, r.key,
+                     r.outcome, names(r.ori) if r.ori else "", r.category, e.kind.value,
+                     r.policies[0] if r.policies else ""])
+    shown = plural(len(found), "matching entry", "matching entries")
+    title = (f"{code}: the newest {shown} (raise --limit to see more)" if len(found) >= limit
+             else f"{code}: {shown}, newest first")
+    print_table(console, SEARCH_COLUMNS, rows, title=title)
+
+
+SEARCH_COLUMNS = (ident("#", "right"), ident("time (UTC)"), ident("ORI"), ident("key"),
+                  ident("outcome"), text("agency"), text("category"), text("kind"),
+                  text("policy"))
 
 
 @app.command("schema")
@@ -540,16 +547,16 @@ def counts_command(
                                 "photos": r.photos, "records": r.records} for r in rows],
                               indent=2))
         return
-    table = Table(title=f"{code}: audit counts by day", box=box.SIMPLE_HEAD, pad_edge=False,
-                  padding=(0, 1, 0, 0))
-    for column in ("day", "kind", "category", "group", "outcome", "entries", "photos",
-                   "records"):
-        table.add_column(column, justify="right" if column in ("entries", "photos",
-                                                                 "records") else "left")
-    for r in rows:
-        table.add_row(r.day, r.kind, r.category or "-", r.group or "-", r.outcome or "-",
-                      f"{r.entries:,}", f"{r.photos:,}", f"{r.records:,}")
-    console.print(table)
+    print_table(console, COUNT_COLUMNS,
+                [[r.day, r.kind, r.category or "-", r.group or "-", r.outcome or "-",
+                  f"{r.entries:,}", f"{r.photos:,}", f"{r.records:,}"] for r in rows],
+                title=f"{code}: audit counts by day")
+
+
+COUNT_COLUMNS = (ident("day"), ident("kind"), ident("category"), ident("group"),
+                 ident("outcome"), ident("entries", "right"), ident("photos", "right"),
+                 ident("records", "right"))
+"""Every cell is a code or a number a reader compares: none of them may be cut."""
 
 
 def _day(text: str | None, name: str) -> str | None:

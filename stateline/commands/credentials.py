@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..datadir import DataDir
+from ..directory import AgencyNames, names_in
 from ..directory.store import Directory
 from ..policy.store import current_user
 from ..switch import CredentialError
 from ..switch.credentials import Credential, CredentialBook, save_tokens
 from . import options
 from .switching import answering, console
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Agency credentials for the switch: issue, list, revoke; refused "
                        "attempts.", no_args_is_help=True)
@@ -65,7 +65,7 @@ def list_command(
     if as_json:
         typer.echo(json.dumps([c.to_json() for c in found[:limit]], indent=2))
         return
-    _table(found[:limit])
+    _table(found[:limit], names_in(folder))
     if len(found) > limit:
         console.print(f"{len(found) - limit:,} more; narrow with --ori or raise --limit")
 
@@ -100,17 +100,23 @@ def log_command(
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in refused], indent=2))
         return
-    table = Table("time (UTC)", "credential", "its ORI", "claimed ORI", "reason",
-                  box=box.SIMPLE)
-    for r in refused:
-        table.add_row(f"{r.time:%Y-%m-%d %H:%M:%S}", r.credential or "-",
-                      r.credential_ori or "-", r.claimed_ori or "-", r.reason)
-    console.print(table)
+    names = names_in(folder)
+    print_table(console, REFUSAL_COLUMNS,
+                [[f"{r.time:%Y-%m-%d %H:%M:%S}", r.credential or "-", r.credential_ori or "-",
+                  r.claimed_ori or "-", names(r.claimed_ori) if r.claimed_ori else "", r.reason]
+                 for r in refused],
+                title=plural(len(refused), "refused attempt"))
 
 
-def _table(credentials: list[Credential]) -> None:
-    table = Table("id", "ORI", "created (UTC)", "who", "note", "revoked", box=box.SIMPLE)
-    for c in credentials:
-        table.add_row(c.id, c.ori, f"{c.created:%Y-%m-%d %H:%M}", c.who, c.note,
-                      f"{c.revoked:%Y-%m-%d %H:%M}" if c.revoked else "")
-    console.print(table)
+REFUSAL_COLUMNS = (ident("time (UTC)"), ident("credential"), ident("its ORI"),
+                   ident("claimed ORI"), text("claimed agency"), text("reason"))
+CREDENTIAL_COLUMNS = (ident("id"), ident("ORI"), ident("created (UTC)"), text("agency"),
+                      ident("revoked"), text("who"), text("note"))
+
+
+def _table(credentials: list[Credential], names: AgencyNames) -> None:
+    print_table(console, CREDENTIAL_COLUMNS,
+                [[c.id, c.ori, f"{c.created:%Y-%m-%d %H:%M}", names(c.ori),
+                  f"{c.revoked:%Y-%m-%d %H:%M}" if c.revoked else "", c.who, c.note]
+                 for c in credentials],
+                title=plural(len(credentials), "credential"))

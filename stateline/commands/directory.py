@@ -11,7 +11,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -22,6 +21,7 @@ from ..directory.csvio import export_file, read_file
 from ..directory.store import Directory, UnknownAgency
 from ..protocol import STATES
 from . import options
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="The directory of agencies (ORIs) and their attributes.",
                   no_args_is_help=True)
@@ -47,7 +47,7 @@ def answering(as_json: bool = False) -> AbstractContextManager[None]:
 
 
 def agencies_count(count: int) -> str:
-    return f"{count} agenc{'y' if count == 1 else 'ies'}"
+    return plural(count, "agency")
 
 
 def open_directory(data: str) -> Directory:
@@ -70,17 +70,17 @@ def list_command(
     if as_json:
         typer.echo(json.dumps([to_json(agency) for agency in agencies], indent=2))
         return
-    table = Table(title=f"{agencies_count(len(agencies))} (directory version {version})",
-                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    for column in ("ORI", "name", "level", "type", "federal", "perm", "programs"):
-        table.add_column(column, no_wrap=column != "name")
-    for agency in agencies:
-        table.add_row(agency.ori, agency.name + ("" if agency.active else " (inactive)"),
-                      agency.level.value, agency.agency_type,
-                      " ".join(filter(None, (agency.department, agency.component))),
-                      join_letters(agency.permissions), join_programs(agency.programs),
-                      style=None if agency.active else "dim")
-    console.print(table)
+    print_table(console, LIST_COLUMNS,
+                [[agency.ori, agency.name + ("" if agency.active else " (inactive)"),
+                  agency.level.value, agency.agency_type,
+                  " ".join(filter(None, (agency.department, agency.component))),
+                  join_letters(agency.permissions), join_programs(agency.programs)]
+                 for agency in agencies],
+                title=f"{agencies_count(len(agencies))} (directory version {version})")
+
+
+LIST_COLUMNS = (ident("ORI"), text("name"), text("level"), text("type"), text("federal"),
+                text("perm"), text("programs"))
 
 
 @app.command("show")

@@ -7,14 +7,18 @@ from dataclasses import asdict
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..datadir import DataDir
 from ..dmv import open_store
 from . import options
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="A state's DMV records.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False, emoji=False, highlight=False)
+"""Names and numbers are data, never Rich markup."""
+
+SAMPLE_COLUMNS = (ident("oln"), ident("dob"), ident("plate"), ident("vin"), text("name"),
+                  text("sex"), text("year"), text("type"))
 
 
 @app.command("sample")
@@ -40,12 +44,10 @@ def sample(
     if as_json:
         typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
         return
-    table = Table("oln", "name", "dob", "sex", "plate", "year", "type", "vin",
-                  title=f"{code} sample")
-    for row in rows:
-        table.add_row(row.oln, row.name, row.dob, row.sex, row.plate, row.plate_year,
-                      row.plate_type, row.vin)
-    console.print(table)
+    print_table(console, SAMPLE_COLUMNS,
+                [[row.oln, row.dob, row.plate, row.vin, row.name, row.sex, row.plate_year,
+                  row.plate_type] for row in rows],
+                title=f"{code}: {plural(len(rows), 'sample record')}")
 
 
 @app.command("copy")

@@ -7,12 +7,12 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..protocol import KEYS, Message, Reject, format_text, read, read_json, to_json
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Read and write Nlets-style messages.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False, emoji=False, highlight=False)
 
 JSON_OPTION = typer.Option(False, "--json", help="Answer in JSON, errors included.")
 
@@ -82,14 +82,13 @@ def keys_command(as_json: bool = JSON_OPTION) -> None:
             for spec in KEYS.values()
         ], indent=2))
         return
-    table = Table("key", "meaning", "needs one of", "optional", "to", "answer")
-    for spec in KEYS.values():
-        table.add_row(
-            spec.key,
-            spec.meaning,
-            " | ".join("+".join(s) for s in spec.field_sets) or "free text",
-            " ".join(sorted(spec.optional)),
-            f"{spec.destinations.addressing.value} (≤{spec.destinations.most})",
-            spec.response or "",
-        )
-    console.print(table)
+    print_table(console, KEY_COLUMNS, [
+        [spec.key, spec.response or "", spec.meaning,
+         " | ".join("+".join(s) for s in spec.field_sets) or "free text",
+         " ".join(sorted(spec.optional)),
+         f"{spec.destinations.addressing.value} (≤{spec.destinations.most})"]
+        for spec in KEYS.values()], title=plural(len(KEYS), "message key"))
+
+
+KEY_COLUMNS = (ident("key"), ident("answer"), text("meaning"), text("needs one of"),
+               text("optional"), text("to"))

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from ..audit import AuditLog, open_state_log
 from ..datadir import DataDir
@@ -26,6 +24,7 @@ from ..notices import FILTERS, Filter, Notice, NoticeBook, NoticeError
 from ..notices.letters import letters_html, mailing_csv
 from ..policy.store import checked_state, current_user
 from . import options
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Notices to people whose records were asked for: list and export "
                        "them, mark them sent or excepted.", no_args_is_help=True)
@@ -74,8 +73,19 @@ def _notice_json(n: Notice, today: date) -> dict[str, Any]:
 def _status_text(n: Notice, today: date) -> str:
     if n.overdue(today):
         late = n.days_late(today)
-        return f"OVERDUE {late} day{'s' if late != 1 else ''}"
+        return f"OVERDUE {plural(late, 'day')}"
     return n.status
+
+
+def _counted(count: int, which: Filter) -> str:
+    """A count of notices, e.g. "2 notices" or "1 overdue notice": the filter named unless
+    it is all of them."""
+    return plural(count, "notice" if which == "all" else f"{which} notice")
+
+
+NOTICE_COLUMNS = (ident("notice"), ident("deadline"), ident("requested"), text("status"),
+                  text("person"), text("requested by"))
+"""Ids and dates are never cut short; names wrap on a narrow terminal instead."""
 
 
 @app.command("list")
@@ -109,23 +119,18 @@ def list_command(
     if not found:
         typer.echo(f"{book.state}: no {which} notices.")
     else:
-        title = f"{book.state}: {len(found)} {'' if which == 'all' else which + ' '}notices"
+        title = f"{book.state}: {_counted(len(found), which)}"
         if overdue:
-            title += f", {overdue} OVERDUE"
-        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-        for column, fixed in (("notice", True), ("deadline", True), ("status", True),
-                              ("person", False), ("requested by", False),
-                              ("requested", True)):
-            # Ids and dates are never cut short; names wrap on a narrow terminal instead.
-            table.add_column(column, no_wrap=fixed, min_width=10 if fixed else None)
-        for n in found:
-            table.add_row(n.id, n.deadline.isoformat(), _status_text(n, today),
-                          n.person.mailing_name, n.category, f"{n.requested:%Y-%m-%d}",
-                          style="bold red" if n.overdue(today) else None)
-        console.print(table)
+            title += f", {overdue:,} OVERDUE"
+        print_table(console, NOTICE_COLUMNS,
+                    [[n.id, n.deadline.isoformat(), f"{n.requested:%Y-%m-%d}",
+                      _status_text(n, today), n.person.mailing_name, n.category]
+                     for n in found],
+                    title=title,
+                    styles=["bold red" if n.overdue(today) else None for n in found])
     if gaps:
-        typer.echo(f"{len(gaps)} qualifying request(s) named no person who could be told "
-                   "(see --json: gaps).")
+        typer.echo(f"{plural(len(gaps), 'qualifying request')} named no person who could be "
+                   "told (see --json: gaps).")
 
 
 @app.command("export")
@@ -160,7 +165,7 @@ def export_command(
     if as_json:
         typer.echo(json.dumps({"out": out, "format": kind, "notices": [n.id for n in found]}))
     else:
-        typer.echo(f"{len(found)} {which} notice(s) written to {out} as {kind}.")
+        typer.echo(f"{_counted(len(found), which)} written to {out} as {kind}.")
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..datadir import DataDir
+from ..directory import names_in
 from ..directory.agency import DirectoryError
 from ..directory.store import Directory, NoNation
 from ..policy.engine import PolicyEngine, policy_version
@@ -57,6 +58,7 @@ from ..policy.store import (
 )
 from . import options
 from .policy import app
+from .tables import ident, plural, print_table, text
 
 orders_app = typer.Typer(help="Court orders that open one subject's records to an agency.",
                          no_args_is_help=True)
@@ -214,16 +216,20 @@ def history_command(
     if as_json:
         typer.echo(json.dumps([_change_json(c) for c in changes], indent=2))
         return
-    table = Table(title=f"{code}: {len(changes)} changes",
-                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    for column in ("#", "time (UTC)", "kind", "who", "version", "note"):
-        table.add_column(column, no_wrap=column != "note")
-    for c in changes:
-        versions = (f"{c.old_version[:8] or '(none)'} -> {c.new_version[:8]}"
-                    if c.kind == "policy" else "")
-        table.add_row(str(c.seq), f"{c.time:%Y-%m-%d %H:%M:%S}", c.kind, c.who, versions,
-                      c.note)
-    console.print(table)
+    print_table(console, CHANGE_COLUMNS,
+                [[str(c.seq), f"{c.time:%Y-%m-%d %H:%M:%S}", c.kind, _versions(c), c.who,
+                  c.note] for c in changes],
+                title=f"{code}: {plural(len(changes), 'change')}")
+
+
+CHANGE_COLUMNS = (ident("#", "right"), ident("time (UTC)"), ident("kind"), ident("version"),
+                  text("who"), text("note"))
+
+
+def _versions(c: Change) -> str:
+    if c.kind != "policy":
+        return ""
+    return f"{c.old_version[:8] or '(none)'} -> {c.new_version[:8]}"
 
 
 def _change_json(c: Change) -> dict[str, object]:
@@ -307,10 +313,10 @@ REF = typer.Option(..., "--ref", help="The order's court reference, e.g. 2026-CV
 REF_ARGUMENT = typer.Argument(..., help="The court order's reference.")
 ORDER_ORI = typer.Option(None, "--ori", help="The agency the order is for.")
 COMPONENT = typer.Option(None, "--component", help="Or a whole federal component, e.g. ICE.")
-OLN = typer.Option(None, "--oln", help="Subject's operator licence number.")
+OLN = typer.Option(None, "--oln", help="Subject's operator's license number.")
 NAME = typer.Option(None, "--name", help="Subject's name, LAST,FIRST (with --dob).")
 DOB = typer.Option(None, "--dob", help="Subject's date of birth, CCYYMMDD.")
-PLATE = typer.Option(None, "--plate", help="Vehicle's licence plate.")
+PLATE = typer.Option(None, "--plate", help="Vehicle's license plate.")
 VIN = typer.Option(None, "--vin", help="Vehicle identification number.")
 ELEMENTS_OPTION = typer.Option("all", "--elements",
                                help=f"Elements the order allows: all, or some of "
@@ -383,15 +389,18 @@ def orders_list(
         typer.echo(json.dumps([{**order_json(o), "status": o.status(moment)} for o in orders],
                               indent=2))
         return
-    table = Table(title=f"{registry.state}: {len(orders)} court orders", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    for column in ("reference", "for", "subject", "elements", "valid", "status", "entered by"):
-        table.add_column(column)
-    for o in orders:
-        table.add_row(o.reference, o.ori or o.component, " ".join(o.subject.identifiers),
-                      _elements_text(o.elements), f"{o.valid_from} to {o.valid_until}",
-                      o.status(moment), o.entered_by)
-    console.print(table)
+    names = names_in(folder)
+    print_table(console, ORDER_COLUMNS,
+                [[o.reference, o.ori or o.component, "\n".join(o.subject.identifiers),
+                  f"{o.valid_from}\n{o.valid_until}", o.status(moment),
+                  names(o.ori) if o.ori else "", _elements_text(o.elements), o.entered_by]
+                 for o in orders],
+                title=f"{registry.state}: {plural(len(orders), 'court order')}")
+
+
+ORDER_COLUMNS = (ident("reference"), ident("for"), ident("subject"), ident("valid"),
+                 text("status"), text("agency"), text("elements"), text("entered by"))
+"""A subject's identifiers, and the first and last day of an order, one per line."""
 
 
 @orders_app.command("revoke")
@@ -446,11 +455,12 @@ def attest_list(
         typer.echo(json.dumps([{**attestation_json(a), "in_force": a.in_force(moment)}
                                for a in made], indent=2))
         return
-    table = Table(title=f"{registry.state}: {len(made)} attestations", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    for column in ("#", "ORI", "until", "in force", "entered by", "statement"):
-        table.add_column(column, no_wrap=column != "statement")
-    for a in made:
-        table.add_row(str(a.id), a.ori, str(a.valid_until), "yes" if a.in_force(moment) else "no",
-                      a.entered_by, a.statement)
-    console.print(table)
+    names = names_in(folder)
+    print_table(console, ATTESTATION_COLUMNS,
+                [[str(a.id), a.ori, str(a.valid_until), "yes" if a.in_force(moment) else "no",
+                  names(a.ori), a.entered_by, a.statement] for a in made],
+                title=f"{registry.state}: {plural(len(made), 'attestation')}")
+
+
+ATTESTATION_COLUMNS = (ident("#", "right"), ident("ORI"), ident("until"), ident("in force"),
+                       text("agency"), text("entered by"), text("statement"))

@@ -10,15 +10,15 @@ import json
 from contextlib import AbstractContextManager
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from ..datadir import DataDir
+from ..directory import names_in
 from ..gateway import Gateway, Held, Result, ReviewError, ReviewQueue
 from ..policy.store import checked_state, current_user
 from ..protocol import format_text
 from . import options
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Held requests waiting for a coordinator: list, release or deny them.",
                   no_args_is_help=True)
@@ -63,13 +63,15 @@ def list_command(
     if not pending:
         typer.echo(f"{code}: no requests waiting for review.")
         return
-    table = Table(title=f"{code}: {len(pending)} held requests waiting for review",
-                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    for column in ("reference", "requesting ORI", "key", "time (UTC)", "policy"):
-        table.add_column(column, no_wrap=True)
-    for h in pending:
-        table.add_row(h.reference, h.ori, h.key, f"{h.time:%Y-%m-%d %H:%M:%S}", _policy(h))
-    console.print(table)
+    names = names_in(folder)
+    print_table(console, HELD_COLUMNS,
+                [[h.reference, h.ori, h.key, f"{h.time:%Y-%m-%d %H:%M:%S}", names(h.ori),
+                  _policy(h)] for h in pending],
+                title=f"{code}: {plural(len(pending), 'held request')} waiting for review")
+
+
+HELD_COLUMNS = (ident("reference"), ident("ORI"), ident("key"), ident("time (UTC)"),
+                text("requester"), text("policy"))
 
 
 def _review(data: str, state: str, reference: str, reviewer: str | None,

@@ -8,8 +8,6 @@ import asyncio
 import json
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..datadir import DataDir
 from ..switch import Service, SwitchConfig
@@ -17,6 +15,7 @@ from ..switch.holds import SqliteHolds
 from ..switch.status import StatusBoard, StatusChange
 from . import options
 from .switching import answering, console, embedded
+from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="States' service status on the network: list it, change it.",
                   no_args_is_help=True)
@@ -43,10 +42,8 @@ def list_command(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("state", "status", "held", box=box.SIMPLE)
-    for row in rows:
-        table.add_row(str(row["state"]), str(row["status"]), str(row["held"]))
-    console.print(table)
+    print_table(console, (ident("state"), ident("status"), ident("held", "right")),
+                [[str(row["state"]), str(row["status"]), f"{row['held']:,}"] for row in rows])
 
 
 @app.command("set")
@@ -91,7 +88,7 @@ def set_command(
     console.print(f"{change.state}: {change.old.value} -> {change.new.value} "
                   f"(by {change.who}, {change.time:%Y-%m-%d %H:%M:%S} UTC)")
     if chosen[0] is Service.IN:
-        console.print(f"delivered {sent} held message(s) to {change.state}")
+        console.print(f"delivered {plural(sent, 'held message')} to {change.state}")
 
 
 async def _held(folder: DataDir) -> dict[str, int]:
@@ -106,8 +103,11 @@ def _print_history(changes: list[StatusChange], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([c.to_json() for c in changes], indent=2))
         return
-    table = Table("time (UTC)", "state", "from", "to", "by", "note", box=box.SIMPLE)
-    for c in changes:
-        table.add_row(f"{c.time:%Y-%m-%d %H:%M:%S}", c.state, c.old.value, c.new.value, c.who,
-                      c.note)
-    console.print(table)
+    print_table(console, HISTORY_COLUMNS,
+                [[f"{c.time:%Y-%m-%d %H:%M:%S}", c.state, c.old.value, c.new.value, c.who,
+                  c.note] for c in changes],
+                title=plural(len(changes), "status change"))
+
+
+HISTORY_COLUMNS = (ident("time (UTC)"), ident("state"), ident("from"), ident("to"), text("by"),
+                   text("note"))

@@ -25,6 +25,7 @@ from .send import FROM, MESSAGE, TOKEN, WAIT
 from .switch_serve import serve
 from .switching import answering
 from .switching import show as print_submission
+from .tables import plural
 
 app = typer.Typer(help="Run the switch in its own process over NATS JetStream, and send it "
                        "messages.", no_args_is_help=True)
@@ -77,7 +78,7 @@ def serve_command(
             raise SwitchError(f"no nation at {folder.root}: run "
                               f"`stateline nation init {folder.root}`")
         taken, stopped_by = serve(folder, nats_url, names, host, port, dashboard=dashboard)
-    typer.echo(f"switch stopped ({stopped_by}): {taken:,} messages taken over NATS; "
+    typer.echo(f"switch stopped ({stopped_by}): {plural(taken, 'message')} taken over NATS; "
                "deliveries finished")
 
 

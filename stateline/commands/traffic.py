@@ -7,13 +7,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..datadir import DataDir
-from ..switch.traffic import Search, TrafficLog
+from ..directory import AgencyNames, names_in
+from ..switch.traffic import Entry, Search, TrafficLog
 from . import options
 from .switching import answering, console
+from .tables import ident, plural, print_table, text
 
 LIMIT = 100_000
 """The most entries one search shows."""
@@ -66,12 +66,27 @@ def search_command(
     if as_json:
         typer.echo(json.dumps([e.to_json() for e in found], indent=2))
         return
-    table = Table("time (UTC)", "dir", "message", "key", "sender", "destination", "text",
-                  box=box.SIMPLE)
-    for e in found:
-        body = e.text.split("TXT", 1)[-1].strip().replace("\n", " ")
-        table.add_row(f"{e.time:%Y-%m-%d %H:%M:%S}", e.direction, e.message_id, e.key,
-                      e.sender, e.destination, body[:48])
-    console.print(table)
     if not found:
         console.print("NOT ON FILE")
+        return
+    names = names_in(folder)
+    print_table(console, COLUMNS, [_row(e, names) for e in found],
+                title=f"{plural(len(found), 'message')}, newest first")
+
+
+COLUMNS = (ident("time (UTC)"), ident("dir"), ident("message"), ident("key"), ident("sender"),
+           ident("to"), text("agency"), text("text"))
+
+
+def _row(entry: Entry, names: AgencyNames) -> list[str]:
+    body = entry.text.split("TXT", 1)[-1].strip().replace("\n", " ")
+    return [f"{entry.time:%Y-%m-%d %H:%M:%S}", entry.direction, entry.message_id, entry.key,
+            entry.sender, entry.destination, _agency(entry, names), body[:48]]
+
+
+def _agency(entry: Entry, names: AgencyNames) -> str:
+    """The agency at the far end: the sender of a query, the addressee of an answer."""
+    for ori in (entry.sender, entry.destination):
+        if names(ori) != ori:
+            return names(ori)
+    return ""

@@ -13,15 +13,14 @@ import sys
 from contextlib import AbstractContextManager
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from ..datadir import DataDir
 from ..policy.store import current_user
 from ..web import roster
 from ..web.accounts import Account, Accounts, Role
 from . import options
+from .tables import ident, plural, print_table
 
 app = typer.Typer(help="Dashboard accounts: coordinators, reviewers, auditors and viewers.",
                   no_args_is_help=True)
@@ -74,12 +73,9 @@ def list_command(data: str = options.DATA, as_json: bool = options.JSON) -> None
     if as_json:
         typer.echo(json.dumps([_json(a) for a in found], indent=2))
         return
-    table = Table(title=f"{len(found)} dashboard accounts", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("name", "role", "state", "created (UTC)"):
-        table.add_column(column)
-    for a in found:
-        table.add_row(a.name, a.role.value, a.state, f"{a.created:%Y-%m-%d %H:%M}")
-    console.print(table)
+    print_table(console, (ident("name"), ident("role"), ident("state"), ident("created (UTC)")),
+                [[a.name, a.role.value, a.state, f"{a.created:%Y-%m-%d %H:%M}"] for a in found],
+                title=plural(len(found), "dashboard account"))
 
 
 @app.command("passwd")

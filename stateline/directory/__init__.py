@@ -33,6 +33,7 @@ from .csvio import (
     read_bytes,
     read_file,
 )
+from .names import NO_NAMES, AgencyNames, agency_name, agency_names, display_name, names_in
 from .store import Change, Directory, NoNation, Snapshot, UnknownAgency
 
 __all__ = [
@@ -41,8 +42,10 @@ __all__ = [
     "DEFAULT_RULES",
     "DEPARTMENTS",
     "DHS_IMMIGRATION",
+    "NO_NAMES",
     "PERMISSIONS",
     "Agency",
+    "AgencyNames",
     "CategoryRule",
     "Change",
     "CsvError",
@@ -55,12 +58,16 @@ __all__ = [
     "RuleTable",
     "Snapshot",
     "UnknownAgency",
+    "agency_name",
+    "agency_names",
     "category",
+    "display_name",
     "export_file",
     "format_agencies",
     "is_federal_immigration",
     "load_rules",
     "memberships",
+    "names_in",
     "normalise_ori",
     "parse_rules",
     "read_agencies",

@@ -56,7 +56,7 @@ def test_export_writes_letters_and_a_mailing_csv(nation: Nation, tmp_path: Path)
     late, fresh = two_notices(nation)
     letters, mailing = tmp_path / "letters.html", tmp_path / "mailing.csv"
     code, out, _ = run(nation, "export", "--format", "html", "--out", str(letters))
-    assert code == 0 and "2 due notice(s) written" in out
+    assert code == 0 and "2 due notices written" in out
     html = letters.read_text()
     for n in (late, fresh):
         assert n.person.mailing_name in html and n.person.street in html

@@ -77,7 +77,7 @@ def test_out_of_service_then_back_in_service_delivers_the_held_message(nation: D
     assert {"state": "WA", "status": "out-of-service", "held": 1} in json.loads(out)
 
     code, out = stateline(nation, "status", "set", "WA", "--in-service", "--by", "J. Rivera")
-    assert code == 0 and "delivered 1 held message(s) to WA" in out
+    assert code == 0 and "delivered 1 held message to WA" in out
     code, out = stateline(nation, "messages", "show", str(shown["message_id"]), "--from",
                           SENDER, "--json")
     later = json.loads(out)
