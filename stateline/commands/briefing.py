@@ -13,7 +13,7 @@ import typer
 
 from ..datadir import DataDir
 from ..policy.store import StateError, checked_state
-from ..transparency.briefing import Briefing, briefing, render, to_json
+from ..transparency.briefing import Briefing, PresetEffect, briefing, render, to_json
 from . import options, policy_state
 from .policy_whatif import reading
 
@@ -55,7 +55,20 @@ def _print(found: Briefing, out: Path) -> None:
         say(f"  - {gap.text}")
     counts = ", ".join(f"{r.rule.name} {len(r.flags)}" for r in found.flags.results)
     say(f"Flagged patterns: {len(found.flags.flags)} ({counts}).")
-    say("What each preset would have stopped in those twelve months (ICE / HSI / CBP):")
+    say("What each preset would have changed in those twelve months, for ICE, HSI and CBP:")
     for effect in found.presets:
-        stopped = " / ".join(f"{n:,}" for n in effect.stopped.values())
-        say(f"  {effect.name:<42} {stopped}" + ("  (in force)" if effect.in_force else ""))
+        say(f"  {effect.name:<42} " + ("in force (the baseline)" if effect.in_force
+                                       else _changes(effect)))
+
+
+def _changes(effect: PresetEffect) -> str:
+    """"ICE 2 newly denied; HSI 1 newly held", each change counted once where it would end."""
+    parts = []
+    for category in effect.newly_denied:
+        moved = [f"{count:,} {label}" for label, count in (
+            ("newly denied", effect.newly_denied[category]),
+            ("newly held", effect.newly_held[category]),
+            ("newly answered", effect.newly_answered[category])) if count]
+        if moved:
+            parts.append(f"{category} " + ", ".join(moved))
+    return "; ".join(parts) or "no change"

@@ -196,6 +196,18 @@ _log = logging.getLogger(__name__)
 NOTICE_PROGRESS_SECONDS = 1.0
 """How often the notice progress mark moves: a crash re-examines at most this much traffic."""
 
+NOTICES_OWED_KEPT = 10_000
+"""Requests owed notices kept in memory to try again; past that, the progress mark stops
+moving, and the next start puts the rest through."""
+
+
+class _Owed(NamedTuple):
+    """A request whose notices are still to be queued, and when it was asked if not its
+    entry's own time (a held request's time, for its review)."""
+
+    record: RequestRecord
+    requested: datetime | None = None
+
 SIGN_EVERY_ENTRIES = 1000
 SIGN_EVERY_SECONDS = 5.0
 """A signed tree head at least every 1,000 entries or 5 seconds of traffic."""
@@ -217,6 +229,8 @@ class Gateway:
             self.notices = stack.enter_context(NoticeBook(data, self.state))
             self._reconcile()
             self._noticed_at = 0.0
+            self._owed: dict[int, _Owed] = {}
+            self._dropped = False
             self._catch_up_notices()
             self._stack = stack.pop_all()
         self._senders: dict[str, _Known] = {}
@@ -225,6 +239,8 @@ class Gateway:
     def close(self) -> None:
         """Sign a head over whatever is unsigned, so a stopped gateway leaves all of it covered."""
         try:
+            if self._owed:
+                self._notify([])
             self.log.maybe_sign(every_entries=1)
         finally:
             self._stack.close()
@@ -275,7 +291,7 @@ class Gateway:
             result = self._commit([pending], notify=False)[0]
             at("review-logged")
             self.queue.file_late(held, query.sender, result)
-        self._queue_notices([pending], [result.seq])
+        self._queue_notices([pending], [result.seq], held.time)
         return result
 
     def _refuse(self, reference: str, reviewer: str, decision: Decision, facts: _Facts,
@@ -301,7 +317,7 @@ class Gateway:
             result = self._commit([pending], notify=False)[0]
             at("review-logged")
             self.queue.file_late(held, query.sender, result)
-        self._queue_notices([pending], [result.seq])
+        self._queue_notices([pending], [result.seq], held.time)
         return result
 
     def _reconcile(self) -> None:
@@ -456,27 +472,37 @@ class Gateway:
         self.log.maybe_sign(SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS)
         return [self._result(p, seq) for p, seq in zip(pending, seqs, strict=True)]
 
-    def _queue_notices(self, pending: list[_Pending], seqs: list[int]) -> None:
+    def _queue_notices(self, pending: list[_Pending], seqs: list[int],
+                       requested: datetime | None = None) -> None:
         if self.notices.duty is not None:
-            self._notify([(seq, p.record) for p, seq in zip(pending, seqs, strict=True)])
+            self._notify([(seq, _Owed(p.record, requested))
+                          for p, seq in zip(pending, seqs, strict=True)])
 
-    def _notify(self, entries: list[tuple[int, RequestRecord]]) -> bool:
-        """Queue the notices the state's duty asks for. A notice that cannot be queued now
-        does not hold back an answer already audited: the entry stays unexamined, and the
-        next start puts it through again."""
+    def _notify(self, entries: list[tuple[int, _Owed]]) -> bool:
+        """Queue the notices the state's duty asks for, those owed from before first. A notice
+        that cannot be queued now (another writer held state.db past the book's bounded wait)
+        does not hold back an answer already audited: it is owed, and tried again with the
+        next batch and as the gateway stops; the progress mark stays before it, so a start
+        after a crash puts it through. True when nothing is owed."""
+        owed = sorted({**self._owed, **dict(entries)}.items())
+        self._owed = {}
         now = datetime.now(UTC)
-        for seq, record in entries:
+        for place, (seq, (record, requested)) in enumerate(owed):
             try:
-                self.notices.queue_for(seq, record, self.store, now)
-            except Exception as error:
-                _log.error("%s: notice for audit entry %d not queued yet: %s", self.state, seq,
-                           error)
-                return False
-        if entries and time.monotonic() - self._noticed_at >= NOTICE_PROGRESS_SECONDS:
+                self.notices.queue_for(seq, record, self.store, now, requested)
+            except Exception as error:  # one wait per batch: the rest stay owed untried
+                _log.error("%s: notice for audit entry %d not queued yet (tried again with "
+                           "the next batch): %s", self.state, seq, error)
+                self._owed = dict(owed[place:][:NOTICES_OWED_KEPT])
+                self._dropped = self._dropped or len(owed) - place > NOTICES_OWED_KEPT
+                break
+        newest = max((seq for seq, _ in owed), default=None)
+        due = time.monotonic() - self._noticed_at >= NOTICE_PROGRESS_SECONDS
+        if newest is not None and due and not self._dropped:
             with suppress(Exception):  # progress is only a place to resume from
-                self.notices.mark_examined(entries[-1][0])
+                self.notices.mark_examined(min(self._owed) - 1 if self._owed else newest)
                 self._noticed_at = time.monotonic()
-        return True
+        return not self._owed
 
     def _catch_up_notices(self) -> None:
         """Entries audited since the progress mark (a crash lost their notices) are put
@@ -493,7 +519,7 @@ class Gateway:
         for entry in tail:
             try:
                 if entry.kind in kinds:
-                    requests.append((entry.seq, request_of(entry)))
+                    requests.append((entry.seq, _Owed(request_of(entry))))
             except RecordError as error:  # a damaged entry names no one; `verify` names it
                 _log.error("%s: audit entry %d owes no notice: %s", self.state, entry.seq, error)
         if self._notify(requests):

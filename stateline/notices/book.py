@@ -76,6 +76,10 @@ _COLUMNS = ("id, request_id, reference, seq, oln, name, street, city, addr_state
             " closed_at, closed_by, reason, note")
 _INSERTED = ("request, request_id, reference, seq, oln, name, street, city, addr_state, zip,"
              " agency, category, record, outcome, disclosed, requested, queued, deadline")
+LOCK_WAIT_SECONDS = 2.0
+"""How long queueing a notice waits for another writer on state.db before it is owed instead
+(the gateway keeps it and tries again with its next batch, or as it stops): an answer already
+audited is not held back longer than this for a notice."""
 _ID = re.compile(r"(?:([A-Z]{2})-N)?0*(\d{1,12})")
 
 
@@ -169,6 +173,7 @@ class NoticeBook:
         self.state = state.strip().upper()
         self.duty = duty if duty is not None else load_duty(data, self.state)
         self._db = connect(data, self.state, _SCHEMA)
+        self._db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
 
     def close(self) -> None:
         self._db.close()
@@ -198,7 +203,8 @@ class NoticeBook:
                          "DO UPDATE SET examined = max(examined, excluded.examined)", (seq,))
 
     def queue_for(self, entry_seq: int, entry: RequestRecord | Mapping[str, Any],
-                  store: DmvStore, now: datetime) -> list[Notice]:
+                  store: DmvStore, now: datetime,
+                  requested: datetime | None = None) -> list[Notice]:
         """Queue a notice for each person the entry's request concerned, if the duty covers it.
 
         The entry is a decision's or a review's record, or its body as the log holds it.
@@ -206,6 +212,10 @@ class NoticeBook:
         nothing twice: a due notice takes the later outcome (a held request released or
         denied), one already sent or excepted is left alone. When no person can be identified
         the request is recorded as a gap (`gaps`) instead.
+
+        A notice is dated from the request, never from its review: the time this request was
+        first recorded here (a held request's notice or gap), else `requested` (when it was
+        held), else the entry's own time.
         """
         duty = self.duty
         asked = entry if isinstance(entry, RequestRecord) else DecisionRecord.from_body(entry)
@@ -213,10 +223,11 @@ class NoticeBook:
         if duty is None or not duty.applies(category, outcome):
             return []
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-        requested = _moment(asked.time, now)
         request_id = asked.request_id or f"entry-{entry_seq}"
         reference = asked.reference
         request = reference or request_id
+        requested = self._first_recorded(request) or requested or _moment(asked.time, now)
+        requested = requested if requested.tzinfo else requested.replace(tzinfo=UTC)
         try:
             found = subjects(asked, store)
         except Exception as error:  # a lookup that failed must still leave a trace
@@ -254,6 +265,14 @@ class NoticeBook:
             db.execute("ROLLBACK")
             raise
         return [self._get(number) for number in queued]
+
+    def _first_recorded(self, request: str) -> datetime | None:
+        """When a request already on file here (a held one, noticed or a gap) was asked."""
+        row = self._db.execute(
+            "SELECT min(t) FROM (SELECT requested AS t FROM notices WHERE request = ?"
+            " UNION ALL SELECT time FROM notice_gaps WHERE request = ?)",
+            (request, request)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     # Reading.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -15,17 +16,17 @@ from .book import Notice
 from .config import NoticeDuty
 
 ELEMENT_WORDS: dict[str, tuple[str, str]] = {
-    "identity": ("Identity", "your name, date of birth, sex and licence number"),
-    "description": ("Description", "your height, weight, eye colour and hair colour"),
+    "identity": ("Identity", "your name, date of birth, sex and license number"),
+    "description": ("Description", "your height, weight, eye color and hair color"),
     "address": ("Address", "the address we have on file for you"),
-    "license": ("Licence", "your licence class, status, restrictions, endorsements and dates"),
+    "license": ("License", "your license class, status, restrictions, endorsements and dates"),
     "credential": ("Card type", "whether your card is a REAL ID, a standard or a "
-                                "limited-purpose licence or ID card"),
+                                "limited-purpose license or ID card"),
     "ssn": ("Social Security number", "your Social Security number"),
-    "photo": ("Photo", "your licence photo"),
+    "photo": ("Photo", "your license photo"),
     "history": ("Driving history", "traffic convictions and suspensions on your record"),
     "vehicle": ("Vehicle", "your vehicle's identification number (VIN), make, model, year, "
-                           "body style and colour"),
+                           "body style and color"),
     "registration": ("Registration", "your plate number, plate type, expiry date and the "
                                      "owner's name"),
 }
@@ -46,7 +47,7 @@ CATEGORY_WORDS = {
 }
 """Each statistics category as the letter describes the agency."""
 IMMIGRATION = frozenset({"ICE", "HSI", "CBP", "USCIS", "DHS-other", "287(g) partner"})
-RECORD_WORDS = {"driver": "driver licence record", "history": "driving history",
+RECORD_WORDS = {"driver": "driver's license record", "history": "driving history",
                 "vehicle": "vehicle registration record"}
 OUTCOME_WORDS = {
     "released": "We gave the agency the parts of your record listed below.",
@@ -109,6 +110,18 @@ CSV_COLUMNS = ("notice_id", "name", "address_line_1", "address_line_2", "city", 
                "deadline")
 
 
+_UNIT = re.compile(r"(.*?\S)\s+((?:APT|UNIT|STE|SUITE|RM|ROOM|FL|BLDG|LOT|TRLR)\b.*|#\s*\S+)",
+                   re.IGNORECASE)
+"""A USPS secondary unit (apartment, suite ...) at the end of a street line."""
+
+
+def street_lines(street: str) -> tuple[str, str]:
+    """The street line and the secondary unit a mailing house wants as address line 2; the
+    city, state and ZIP have columns of their own and never repeat there."""
+    match = _UNIT.fullmatch(street.strip())
+    return (match.group(1), match.group(2)) if match else (street.strip(), "")
+
+
 def mailing_csv(notices: Sequence[Notice]) -> str:
     """One row per letter, the columns a mailing house asks for; the deadline as YYYY-MM-DD."""
     out = io.StringIO()
@@ -116,7 +129,7 @@ def mailing_csv(notices: Sequence[Notice]) -> str:
     writer.writerow(CSV_COLUMNS)
     for n in notices:
         p = n.person
-        line1, line2 = p.lines
+        line1, line2 = street_lines(p.street)
         writer.writerow([spreadsheet_cell(v) for v in (n.id, p.mailing_name, line1, line2, p.city,
                                             p.state, p.zip, n.deadline.isoformat())])
     return out.getvalue()

@@ -1,7 +1,7 @@
 """Who a request was about, with the name and address on record: the people a notice goes to.
 
 Disclosed records name them exactly (an OLN for a driver, a VIN whose registered owner is found).
-A request that disclosed nothing names them only if its terms do, by licence number, VIN or a
+A request that disclosed nothing names them only if its terms do, by license number, VIN or a
 full plate; a name (with or without a date of birth) is matched by sound and could reach the
 wrong person, so it identifies nobody and the request is recorded as a gap instead.
 """
@@ -29,7 +29,7 @@ class Addressee:
 
     oln: str
     name: str
-    """LAST,FIRST MIDDLE as on the licence record."""
+    """LAST,FIRST MIDDLE as on the license record."""
     street: str
     city: str
     state: str
@@ -79,7 +79,7 @@ def driver(store: DmvStore, oln: str) -> Addressee | None:
 
 
 def owner(store: DmvStore, vin: str) -> Addressee | None:
-    """The licence holder registered as a vehicle's owner, when exactly one fits.
+    """The license holder registered as a vehicle's owner, when exactly one fits.
 
     The store's interface gives a vehicle's owner by name only, so candidates are the drivers
     with that name, kept when an owner search with their date of birth finds this VIN.
@@ -129,7 +129,7 @@ def subjects(request: RequestRecord, store: DmvStore) -> Subjects:
         found = [find(store, r) for r in records]
         people = [p for p in found if p is not None]
         missed = len(found) - len(people)
-        gap = f"{missed} disclosed record(s) named no licence holder on file" if missed else None
+        gap = f"{missed} disclosed record(s) named no license holder on file" if missed else None
         return _unique(people, gap)
     terms = _terms(request.terms)
     if terms.get("OLN"):
@@ -141,7 +141,7 @@ def subjects(request: RequestRecord, store: DmvStore) -> Subjects:
         hits = store.by_plate(terms["LIC"], terms["LIY"], terms["LIT"])
         return _one(owner(store, hits[0].record_id) if len(hits) == 1 else None,
                     f"plate LIC/{terms['LIC']} has no single registered owner on file")
-    return Subjects((), "the request named no licence number, VIN or full plate and "
+    return Subjects((), "the request named no license number, VIN or full plate and "
                         "disclosed no record, so no person could be identified")
 
 

@@ -122,7 +122,7 @@ def check_partial_plate(value: str) -> str | None:
 
 
 _RULES = (
-    FieldRule("OLN", "operator licence number", RejectCode.FORMAT,
+    FieldRule("OLN", "operator license number", RejectCode.FORMAT,
               _pattern(r"[A-Z0-9*\-]{1,20}", "OLN MUST BE 1-20 LETTERS OR DIGITS")),
     FieldRule("NAM", "name", RejectCode.FORMAT, check_name),
     FieldRule("DOB", "date of birth", RejectCode.DOB, check_dob),
@@ -132,10 +132,10 @@ _RULES = (
     FieldRule("ATN", "attention (requester name)", RejectCode.FORMAT,
               _pattern(r"[A-Z0-9 ,'\-]{1,30}", "ATN MUST BE 1-30 CHARACTERS")),
     FieldRule("IMQ", "image (photo) request", RejectCode.FORMAT, _one_of("YN", "IMQ")),
-    FieldRule("LIC", "licence plate", RejectCode.FORMAT,
+    FieldRule("LIC", "license plate", RejectCode.FORMAT,
               _pattern(r"[A-Z0-9]{1,10}", "LIC MUST BE 1-10 LETTERS OR DIGITS")),
-    FieldRule("LIY", "licence plate year", RejectCode.YEAR, check_plate_year),
-    FieldRule("LIT", "licence plate type", RejectCode.FORMAT,
+    FieldRule("LIY", "license plate year", RejectCode.YEAR, check_plate_year),
+    FieldRule("LIT", "license plate type", RejectCode.FORMAT,
               _pattern(r"[A-Z]{2}", "LIT MUST BE A 2-LETTER NCIC PLATE TYPE")),
     FieldRule("VIN", "vehicle identification number", RejectCode.FORMAT,
               _pattern(r"[A-Z0-9]{1,20}", "VIN MUST BE 1-20 LETTERS OR DIGITS")),
@@ -148,7 +148,7 @@ FIELD_RULES: dict[str, FieldRule] = {rule.prefix: rule for rule in _RULES}
 """Rules by prefix."""
 
 KEYED_RULES: dict[tuple[str, str], FieldRule] = {
-    ("RPQ", "LIC"): FieldRule("LIC", "partial licence plate", RejectCode.FORMAT,
+    ("RPQ", "LIC"): FieldRule("LIC", "partial license plate", RejectCode.FORMAT,
                               check_partial_plate),
 }
 """Rules that differ for one message key, by (key, prefix)."""

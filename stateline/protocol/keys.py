@@ -78,11 +78,11 @@ _PERSON = (("OLN",), ("NAM", "DOB"))
 _PLATE_OR_VIN = (("LIC", "LIY", "LIT"), ("VIN",))
 
 _SPECS = (
-    KeySpec("DQ", "driver licence query", TextKind.FIELDS, _FIVE_STATES, _PERSON,
+    KeySpec("DQ", "driver's license query", TextKind.FIELDS, _FIVE_STATES, _PERSON,
             frozenset({"SEX", "RSN", "IMQ"}), response="DR", group="driver"),
     KeySpec("DNQ", "driver query by name only", TextKind.FIELDS, _FIVE_STATES, (("NAM",),),
             frozenset({"SEX", "RSN"}), response="DNR", group="driver"),
-    KeySpec("DQG", "regional driver licence query", TextKind.FIELDS, _FIVE_REGIONS,
+    KeySpec("DQG", "regional driver's license query", TextKind.FIELDS, _FIVE_REGIONS,
             (("NAM", "DOB"),), frozenset({"SEX", "RSN"}), response="DR", group="driver",
             delivered_as="DQ"),
     KeySpec("KQ", "driver history query", TextKind.FIELDS, _ONE_STATE, _PERSON,
@@ -96,7 +96,7 @@ _SPECS = (
             (("NAM",),), frozenset({"DOB", "RSN"}), response="RR", group="vehicle"),
     KeySpec("RPQ", "partial plate query", TextKind.FIELDS, _ONE_STATE, (("LIC",),),
             frozenset({"LIY", "LIT", "RSN", "VMA", "VYR"}), response="RPR", group="vehicle"),
-    KeySpec("DR", "driver licence response", TextKind.FREE, _REQUESTER),
+    KeySpec("DR", "driver's license response", TextKind.FREE, _REQUESTER),
     KeySpec("DNR", "driver name-search response", TextKind.FREE, _REQUESTER),
     KeySpec("KR", "driver history response", TextKind.FREE, _REQUESTER),
     KeySpec("RR", "vehicle registration response", TextKind.FREE, _REQUESTER),

@@ -1,4 +1,4 @@
-"""A state's residents: licence and ID holders with photos, vehicles, registrations and
+"""A state's residents: license and ID holders with photos, vehicles, registrations and
 driving histories, generated in batches, deterministic for (seed, state)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 @dataclass(frozen=True, slots=True)
 class NumberFormat:
-    """How a state writes licence numbers or plates: a fixed head and a coded tail."""
+    """How a state writes license numbers or plates: a fixed head and a coded tail."""
 
     head: str
     alphabet: str
@@ -76,7 +76,7 @@ MAKES = (
     ("1C4", "JEEP", ("WRANGLER", "CHEROKEE")),
 )
 STYLES = ("4D", "4D", "SW", "PK", "2D", "UT", "UT")
-COLOURS = ("BLK", "WHI", "SIL", "GRY", "BLU", "RED", "GRN", "BRO", "TAN", "GLD")
+COLORS = ("BLK", "WHI", "SIL", "GRY", "BLU", "RED", "GRN", "BRO", "TAN", "GLD")
 CONVICTIONS = (
     ("S11", "SPEEDING 11-15 OVER"), ("S16", "SPEEDING 16-20 OVER"),
     ("S21", "SPEEDING 21-25 OVER"), ("RLT", "FAILURE TO STOP AT RED LIGHT"),
@@ -203,7 +203,7 @@ def _person(draw: _Draw, state: str, oln: str, towns: tuple[str, ...]) -> Person
     female = random_() < 0.51
     dob = date.fromordinal(_TODAY - int(5_844 + random_() * 26_298))
     issued_on = _TODAY - int(random_() * 2_920)
-    licence_class = pick(CLASSES)
+    license_class = pick(CLASSES)
     spread = random_() + random_() + random_() - 1.5
     return Person(
         oln,
@@ -221,10 +221,10 @@ def _person(draw: _Draw, state: str, oln: str, towns: tuple[str, ...]) -> Person
         pick(towns),
         state,
         f"{draw.between(10000, 99999)}",
-        licence_class,
+        license_class,
         pick(STATUSES),
         pick(RESTRICTIONS),
-        "M" if licence_class == "M" else "",
+        "M" if license_class == "M" else "",
         date.fromordinal(issued_on),
         date.fromordinal(issued_on + 2_920),
         pick(CREDENTIALS),
@@ -254,7 +254,7 @@ def _vehicle(draw: _Draw, index: int) -> Vehicle:
     tail = _VIN_YEARS[year - 2010] + draw.pick(_LETTERS) + f"{index % 1_000_000:06d}"
     vin16 = wmi + descriptor + tail
     vin = vin16[:8] + vin_check_digit(vin16) + vin16[8:]
-    return Vehicle(vin, make, draw.pick(models), year, draw.pick(STYLES), draw.pick(COLOURS))
+    return Vehicle(vin, make, draw.pick(models), year, draw.pick(STYLES), draw.pick(COLORS))
 
 
 def _registration(draw: _Draw, person: Person, vehicle: Vehicle, plate: str) -> Registration:

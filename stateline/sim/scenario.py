@@ -49,7 +49,7 @@ STATES = (
               notices=True),
     DemoState("IL", "block-ice-hsi", "no release to immigration agents (2023 law)"),
     DemoState("CA", "block-federal-name-and-partial-plate",
-              "federal agencies check known plates and licences, never search by name"),
+              "federal agencies check known plates and licenses, never search by name"),
     DemoState("AZ", "block-ice-and-287g", "ICE and 287(g) partners refused"),
     DemoState("TX", "cj-baseline", "answers every criminal-justice agency"),
     DemoState("FL", "withhold-ssn-credential-out-of-state",

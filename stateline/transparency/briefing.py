@@ -38,10 +38,10 @@ from .briefing_counts import (
 from .briefing_gaps import IMMIGRATION, Gap, gaps
 from .flags import FlagReport, Settings, find_flags
 from .recorded import moment, ordered
-from .whatif import History, Shift, read_history, replay
+from .whatif import Cell, History, Shift, read_history, replay
 
 WATCHED = IMMIGRATION[:3]
-"""The components the preset table counts stopped requests for: ICE, HSI and CBP."""
+"""The components the preset table counts changes for: ICE, HSI and CBP."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,13 @@ class PresetEffect:
     name: str
     summary: str
     in_force: bool
-    stopped: dict[str, int]
-    """Requests of ICE, HSI and CBP that got through or were held then, and that the preset
-    would deny or hold."""
-    held: dict[str, int]
-    """Of those, the ones it would hold for review rather than deny."""
+    newly_denied: dict[str, int]
+    """Requests of ICE, HSI and CBP answered or held then that the preset would deny."""
+    newly_held: dict[str, int]
+    """Those answered or denied then that it would hold for review: a denial it would hold
+    is a loosening, so it is never counted as stopped."""
+    newly_answered: dict[str, int]
+    """Those denied or held then that it would answer."""
     other_changed: int
     """Requests of every other category whose verdict would change."""
     newly_allowed: int
@@ -129,11 +131,15 @@ def preset_effects(history: History, in_force: str,
         total = result.total()
         effects.append(PresetEffect(
             preset.name, preset.summary, text == in_force,
-            {c: watched[c].stopped if c in watched else 0 for c in WATCHED},
-            {c: watched[c].shifts[Shift.NEWLY_HELD] if c in watched else 0 for c in WATCHED},
+            _shifted(watched, Shift.NEWLY_DENIED), _shifted(watched, Shift.NEWLY_HELD),
+            _shifted(watched, Shift.NEWLY_ALLOWED),
             total.changed - sum(cell.changed for cell in watched.values()),
             total.shifts[Shift.NEWLY_ALLOWED]))
     return tuple(effects)
+
+
+def _shifted(watched: dict[str, Cell], shift: Shift) -> dict[str, int]:
+    return {c: watched[c].shifts[shift] if c in watched else 0 for c in WATCHED}
 
 
 _ENV = Environment(loader=PackageLoader("stateline.transparency", "templates"),
@@ -204,8 +210,9 @@ def to_json(found: Briefing) -> dict[str, Any]:
         "flags": [{"rule": f.rule, "ori": f.ori, "name": f.name, "count": f.count,
                    "detail": f.detail, "examples": list(f.examples)}
                   for f in found.flags.flags],
-        "presets": [{"name": p.name, "in_force": p.in_force, "stopped": p.stopped,
-                     "held": p.held, "other_changed": p.other_changed,
+        "presets": [{"name": p.name, "in_force": p.in_force, "newly_denied": p.newly_denied,
+                     "newly_held": p.newly_held, "newly_answered": p.newly_answered,
+                     "other_changed": p.other_changed,
                      "newly_allowed": p.newly_allowed} for p in found.presets],
         "replayed": found.replayed,
     }

@@ -1,4 +1,4 @@
-"""The briefing's charts, drawn by matplotlib as inline SVG: no script, readable printed in grey,
+"""The briefing's charts, drawn by matplotlib as inline SVG: no script, readable printed in gray,
 and the same counts always give the same bytes (fixed hash salt, no date in the metadata)."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ _RC: dict[Any, Any] = {"svg.hashsalt": "stateline-briefing", "svg.fonttype": "no
        "axes.spines.top": False, "axes.spines.right": False}
 PALETTE = ("#b2182b", "#ef8a62", "#d6604d", "#fddbc7", "#8c510a", "#5ab4ac", "#2166ac",
            "#67a9cf", "#bababa", "#404040")
-"""Federal immigration categories first and warmest; the legend names every colour."""
+"""Federal immigration categories first and warmest; the legend names every color."""
 HATCHES = ("", "//", "..", "xx", "\\\\", "", "//", "..", "", "xx")
-"""Patterns as well as colours, so a black-and-white print still tells bars apart."""
+"""Patterns as well as colors, so a black-and-white print still tells bars apart."""
 
 
 def svg(figure: Figure) -> str:

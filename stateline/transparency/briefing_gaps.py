@@ -14,7 +14,7 @@ from ..policy.engine import Decision, PolicyEngine, Request, Verdict
 from .recorded import ordered
 
 QUERIES: dict[str, str] = {
-    "DQ": "driver licence (DQ)",
+    "DQ": "driver's license (DQ)",
     "DNQ": "name-only driver (DNQ)",
     "KQ": "driving history (KQ)",
     "RQ": "plate (RQ)",
@@ -123,17 +123,29 @@ def federal_broad_search(ask: Asker) -> list[Gap]:
 
 def elements_leave(ask: Asker) -> list[Gap]:
     """Photos, card type and SSNs that leave the state's own agencies."""
-    sayings = (("photo", "Licence photos leave {home}: they go to {who}."),
+    sayings = (("photo", "License photos go to {who}."),
                ("credential", "The card type (REAL ID, standard or limited-purpose, which can "
                               "stand in for immigration status) goes to {who}."),
                ("ssn", "Social Security numbers go to {who}."))
     gaps = []
     for element, saying in sayings:
-        who = [c for c, found in ask.by_category.items() if c != HOME and any(
-            element in ask.decide(a, "DQ").released for a in found)]
+        who = [OWN_AGENCIES if c == PARTNER and all(a.state == ask.home for a in getting)
+               else c for c, getting in _getting(ask, element).items()]
         if who:
             gaps.append(Gap(element, saying.format(home=ask.home, who=_join(ordered(who)))))
     return gaps
+
+
+PARTNER = "287(g) partner"
+OWN_AGENCIES = "your own agencies (in-state) with 287(g) agreements"
+"""The state's own local agencies in a 287(g) program are named as its own, not as partners."""
+
+
+def _getting(ask: Asker, element: str) -> dict[str, list[Agency]]:
+    """Agencies outside the in-state category a DQ would give the element to, by category."""
+    found = {c: [a for a in agencies if element in ask.decide(a, "DQ").released]
+             for c, agencies in ask.by_category.items() if c != HOME}
+    return {c: getting for c, getting in found.items() if getting}
 
 
 FINDERS: tuple[Callable[[Asker], list[Gap]], ...] = (

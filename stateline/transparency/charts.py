@@ -1,5 +1,5 @@
 """A report's charts, drawn by matplotlib as inline SVG from the published cells only, so a chart
-can never show more than the tables do. Black and grey with distinct markers and hatching, to
+can never show more than the tables do. Black and gray with distinct markers and hatching, to
 read the same printed; text stays text; a fixed hash salt and no date make the bytes repeatable.
 """
 
@@ -54,7 +54,7 @@ def monthly(report: PublicReport) -> str | None:
                       linestyle=style, marker=marker, color="black", label=name)
             small = [i for i, v in enumerate(values) if v == _small(report)]
             if small:
-                axes.errorbar(small, [5] * len(small), yerr=4, fmt=marker, color="grey",
+                axes.errorbar(small, [5] * len(small), yerr=4, fmt=marker, color="gray",
                               markerfacecolor="white", capsize=2)
         axes.set_xticks(range(len(table.rows)), _month_labels(table.rows))
         axes.set_ylim(bottom=0)

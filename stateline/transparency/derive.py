@@ -7,7 +7,7 @@ ones are `<10` themselves, zeros are shown), or at least 1 where a small count h
 as withheld. The withheld counts then lie in a polytope. A count is exposed when it has one
 value on all of it, which happens exactly when its unit vector is a linear combination of the
 equations and of the bounds that every point of the polytope meets with equality. Those bounds
-are found with one linear programme over the directions one can move in from the true counts;
+are found with one linear program over the directions one can move in from the true counts;
 equations are reduced exactly, in whole numbers. Floating point only searches for a direction,
 which is then checked exactly, so a rounding error can only make the answer more cautious.
 
@@ -105,7 +105,7 @@ class _System(Generic[K]):
 
 
 class Unsure(RuntimeError):
-    """The linear programme could not settle which counts can move (it ran too long, or its
+    """The linear program could not settle which counts can move (it ran too long, or its
     rounded answer left the polytope), where a caution the other way would publish a count."""
 
 
@@ -115,7 +115,7 @@ def exposed(values: Mapping[K, int], equations: Iterable[Equation[K]],
     """Which withheld counts have a single possible value. `small` are shown as `<threshold`
     (1 to threshold-1); `withheld` as withheld: at least the threshold, or at least 1 for a
     small count that had to be shown as withheld (the strongest reader knows which). Where
-    the programme cannot settle a count, it is taken as exposed (the cautious answer for
+    the program cannot settle a count, it is taken as exposed (the cautious answer for
     withholding more), or with `sure`, Unsure is raised (for a caller that would publish
     what is exposed)."""
     cells: set[K] = set()
@@ -261,7 +261,7 @@ def movable(pivots: Mapping[int, Row], tight: Mapping[int, int],
     that does; and a count one direction moves strictly can be kept on its side under any
     other by adding enough of the first. So steps along one free count at a time are tried
     first, each checked only on the counts nothing has moved yet, until none moves more;
-    the linear programme then looks only at the counts still held."""
+    the linear program then looks only at the counts still held."""
     order = sorted(tight)
     basis = _basis(pivots, order)
     steps: dict[int, list[tuple[int, Fraction]]] = {}
@@ -289,7 +289,7 @@ def movable(pivots: Mapping[int, Row], tight: Mapping[int, int],
     witness = _direction(held_basis, used, [tight[order[n]] for n in stuck])
     if witness is None:
         if sure:
-            raise Unsure("the linear programme found no answer")
+            raise Unsure("the linear program found no answer")
         return moved
     found: set[int] = set()
     for n, entry in zip(stuck, held_basis, strict=True):
@@ -297,7 +297,7 @@ def movable(pivots: Mapping[int, Row], tight: Mapping[int, int],
         step = tight[i] * sum((v * witness.get(f, 0) for f, v in entry.items()), Fraction(0))
         if step < 0:
             if sure:
-                raise Unsure("the programme's rounded direction leaves the polytope")
+                raise Unsure("the program's rounded direction leaves the polytope")
             return moved  # the rounded direction leaves the polytope: claim no more
         if step > 0:
             found.add(i)
@@ -339,7 +339,7 @@ def maximise(a: np.ndarray, rhs: np.ndarray, cost: np.ndarray,
     """The simplex method: maximise cost.x subject to a x = rhs, x >= 0, from a feasible
     basis whose columns are the identity. The steepest reduced cost enters; after a run of
     steps that gain nothing, Bland's rule takes over, which cannot cycle. None if the
-    programme is unbounded or runs too long."""
+    program is unbounded or runs too long."""
     cols = a.shape[1]
     table = np.hstack([a, rhs[:, None]]).astype(float)
     reduced = cost.astype(float).copy()

@@ -237,7 +237,7 @@ class ImmigrationWords(Check):
 
 
 def subject_keys(row: Recorded) -> tuple[str, ...]:
-    """Who or what a query names, in forms comparable across queries: licence number, name
+    """Who or what a query names, in forms comparable across queries: license number, name
     with date of birth, full plate, VIN. A name alone or a partial plate names nobody."""
     values: dict[str, str] = {}
     for term in row.terms:

@@ -47,7 +47,7 @@ class FlagRule:
 RULES: tuple[FlagRule, ...] = (
     FlagRule(
         "287g-partner", "Requests from 287(g) partners",
-        "A local agency with a 287(g) agreement has officers deputised for immigration "
+        "A local agency with a 287(g) agreement has officers deputized for immigration "
         "enforcement with ICE, yet it queries under its local ORI, so its requests look like "
         "ordinary police traffic. Every request from one is listed so a coordinator can ask "
         "what it was for.", PartnerRequests),
@@ -55,7 +55,7 @@ RULES: tuple[FlagRule, ...] = (
         "after-federal-refusal", "The same person or vehicle soon after a federal refusal",
         "A state, county, city or tribal agency got an answer about a person or vehicle "
         "within {within_days} days after ICE, HSI, CBP, USCIS or another DHS office was "
-        "refused (or held for review) on the same licence number, name and date of birth, "
+        "refused (or held for review) on the same license number, name and date of birth, "
         "plate or VIN. It can be chance; it is also what a query run on a federal agency's "
         "behalf looks like.", SameSubjectAfterBlock),
     FlagRule(

@@ -24,8 +24,8 @@ DEFINITIONS = {
     "disclosures": "Requests answered with records, in full (released) or with elements "
                    "withheld (partial), when first decided or after review.",
     "reviews": "Held requests a coordinator answered after review, by how they ended.",
-    "photos": "Disclosures that included a licence photo.",
-    "records": "Records (licences, identity cards, vehicles) in those disclosures.",
+    "photos": "Disclosures that included a license photo.",
+    "records": "Records (licenses, identity cards, vehicles) in those disclosures.",
     "held": "Requests held for review by the state instead of being answered at once.",
     "category": "Who asked: the first statistics category the requesting agency matched.",
     "group": "Message group: driver (DQ, DNQ), vehicle (RQ, RNQ, RPQ), history (KQ).",

@@ -335,7 +335,7 @@ def _tables(categories: tuple[str, ...], groups: tuple[str, ...], outcomes: tupl
               "disclosures", "month", months, "category", categories),
         Table("reviews-by-category-and-outcome", "Held requests answered after review",
               "reviews", "category", categories, "outcome", reviewed),
-        Table("photos-by-category-and-group", "Licence photos released",
+        Table("photos-by-category-and-group", "License photos released",
               "photos", "category", categories, "group", groups),
         Table("records-by-category-and-group", "Records disclosed",
               "records", "category", categories, "group", groups),

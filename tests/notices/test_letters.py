@@ -6,18 +6,21 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
+import pytest
+
 from stateline.notices import Addressee, Notice, parse_duty
-from stateline.notices.letters import CSV_COLUMNS, letters_html, mailing_csv
+from stateline.notices.letters import CSV_COLUMNS, letters_html, mailing_csv, street_lines
 
 DUTY = parse_duty('[notices]\ncategories = ["ICE", "HSI"]\nwithin = 3\ndays = "business"\n'
                   'timezone = "America/New_York"\ncontact = "Privacy Office, PO Box 7"\n', "NY")
 
 
 def notice(number: int, name: str = "O'HARA,ANN <B>", outcome: str = "partial",
-           disclosed: tuple[str, ...] = ("identity", "address")) -> Notice:
+           disclosed: tuple[str, ...] = ("identity", "address"),
+           street: str = "12 ELM ST") -> Notice:
     return Notice(
         f"NY-N{number:06d}", "NY", "r1", None, 3,
-        Addressee("123456789", name, "12 ELM ST", "ALBANY", "NY", "12207"),
+        Addressee("123456789", name, street, "ALBANY", "NY", "12207"),
         "ICE Field Office (Buffalo)", "ICE", "driver", outcome, disclosed,
         datetime(2026, 3, 3, 2, 30, tzinfo=UTC), datetime(2026, 3, 3, 2, 31, tzinfo=UTC),
         date(2026, 3, 5), "due")
@@ -57,7 +60,21 @@ def test_the_mailing_csv_parses_with_one_row_per_letter() -> None:
     assert [r["notice_id"] for r in rows] == ["NY-N000001", "NY-N000002"]
     assert rows[0]["name"] == "ANN <B> O'HARA"
     assert rows[0]["address_line_1"] == "12 ELM ST"
-    assert rows[0]["address_line_2"] == "ALBANY NY 12207"
+    assert rows[0]["address_line_2"] == ""  # city, state and ZIP have their own columns
     assert (rows[0]["city"], rows[0]["state"], rows[0]["zip"]) == ("ALBANY", "NY", "12207")
     assert rows[0]["deadline"] == "2026-03-05"
     assert not rows[1]["name"].startswith("=")  # a spreadsheet would run it as a formula
+
+
+@pytest.mark.parametrize(("street", "lines"), [
+    ("12 ELM ST", ("12 ELM ST", "")),
+    ("12 ELM ST APT 4B", ("12 ELM ST", "APT 4B")),
+    ("900 MAIN ST STE 210", ("900 MAIN ST", "STE 210")),
+    ("5 OAK AVE # 3", ("5 OAK AVE", "# 3")),
+    ("1 APTOS WAY", ("1 APTOS WAY", "")),
+])
+def test_address_line_2_holds_only_the_unit(street: str, lines: tuple[str, str]) -> None:
+    assert street_lines(street) == lines
+    (row,) = csv.DictReader(io.StringIO(mailing_csv([notice(1, street=street)]), newline=""))
+    assert (row["address_line_1"], row["address_line_2"]) == lines
+    assert "ALBANY" not in row["address_line_1"] + row["address_line_2"]

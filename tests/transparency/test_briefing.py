@@ -107,19 +107,29 @@ def test_requests_and_federal_requesters_match_the_traffic(baseline: Briefing) -
     assert sum(sum(counts) for counts in monthly.values()) == baseline.replayed
 
 
-def test_preset_table_counts_what_each_would_have_stopped(baseline: Briefing) -> None:
+def test_preset_table_counts_each_change_once_where_it_would_end(baseline: Briefing) -> None:
     effects = {p.name: p for p in baseline.presets}
+    none = {"ICE": 0, "HSI": 0, "CBP": 0}
     assert effects["cj-baseline"].in_force
-    assert effects["cj-baseline"].stopped == {"ICE": 0, "HSI": 0, "CBP": 0}
-    assert effects["block-ice"].stopped == {"ICE": 2, "HSI": 0, "CBP": 0}
-    assert effects["block-ice"].other_changed == 0
-    assert effects["block-ice-hsi"].stopped == {"ICE": 2, "HSI": 1, "CBP": 0}
+    assert effects["block-ice"].newly_denied == {"ICE": 2, "HSI": 0, "CBP": 0}
+    assert effects["block-ice"].newly_held == none and effects["block-ice"].other_changed == 0
+    assert effects["block-ice-hsi"].newly_denied == {"ICE": 2, "HSI": 1, "CBP": 0}
     review = effects["block-ice-review-hsi"]
-    assert review.stopped == {"ICE": 2, "HSI": 1, "CBP": 0} and review.held["HSI"] == 1
-    assert effects["block-dhs-immigration-except-court-order"].stopped == {
+    assert review.newly_denied == {"ICE": 2, "HSI": 0, "CBP": 0}
+    assert review.newly_held == {"ICE": 0, "HSI": 1, "CBP": 0}
+    assert effects["block-dhs-immigration-except-court-order"].newly_denied == {
         "ICE": 2, "HSI": 1, "CBP": 1}
     partners = effects["block-ice-and-287g"]
-    assert partners.stopped["ICE"] == 2 and partners.other_changed == 3
+    assert partners.newly_denied["ICE"] == 2 and partners.other_changed == 3
+
+
+def test_the_policy_in_force_is_the_baseline_not_a_row_of_zeros(blocked: Briefing) -> None:
+    html = render(blocked)
+    table = html.split("What each preset would have done")[1]
+    in_force = table.split("<strong>block-ice</strong> (in force)")[1].split("</tr>")[0]
+    assert "stopped" not in table
+    assert "the baseline the other rows are compared with" in in_force
+    assert "newly" not in in_force and ">0<" not in in_force
 
 
 def test_flags_are_listed_with_their_rules(story: tuple[DataDir, Story],
@@ -199,3 +209,4 @@ def test_a_change_whose_earlier_text_the_log_lacks_is_not_compared() -> None:
             "new_version": "v1", "text": preset("block-ice").text()}
     (change,) = policy_changes([AuditEntry(1, 1, EntryKind.POLICY_CHANGE, body, b"")])
     assert (change.compared, change.added, change.removed) == (False, (), ())
+
