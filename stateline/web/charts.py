@@ -76,7 +76,7 @@ def _volume_over_time(rollups: Iterable[Rollup], title: str) -> str:
     axes.set_ylabel("requests" + (" per week" if labels != sorted(set(bucket)) else ""))
     axes.set_title(title, loc="left")
     if labels:
-        axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+        axes.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
     else:
         axes.text(0.5, 0.5, "no requests yet", ha="center", va="center",
                   transform=axes.transAxes)
@@ -108,5 +108,5 @@ def _outcomes_by_category(rollups: Iterable[Rollup], title: str) -> str:
     axes.set_xlabel("requests")
     axes.set_title(title, loc="left")
     if names:
-        axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+        axes.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
     return svg(figure)

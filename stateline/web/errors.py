@@ -54,6 +54,7 @@ def error_response(request: Request, error: StatelineError) -> Response:
     if wants_html(request):
         from .render import plain_page  # the templates need this module's types
 
-        return plain_page(error.status, error.code, error.text)
+        return plain_page(error.status, error.code, error.text,
+                          getattr(request.state, "visit", None))
     headers = {"Cache-Control": "no-store", **getattr(error, "headers", {})}
     return JSONResponse(error.as_json(), error.status, headers=headers)

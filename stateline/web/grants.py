@@ -43,5 +43,28 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 }
 
 
+DOES: dict[Permission, str] = {
+    Permission.READ: "read the overview, the policy and reports",
+    Permission.TRAFFIC: "watch live traffic",
+    Permission.AUDIT: "read the audit log",
+    Permission.SEE_CASES: "see held requests, court orders and notices",
+    Permission.REVIEW: "release or deny held requests",
+    Permission.NOTICES: "send notices",
+    Permission.ORDERS: "register court orders",
+    Permission.POLICY: "change policy",
+    Permission.USERS: "manage accounts",
+}
+"""Each permission as a refusal names it, in the words of the pages it opens."""
+_LEADS = {_C: Permission.POLICY, _R: Permission.REVIEW, _A: Permission.AUDIT,
+          _V: Permission.READ}
+"""The one thing each role is for, which a refusal says it still can do."""
+
+
 def allowed(role: Role, permission: Permission) -> bool:
     return role in GRANTS[permission]
+
+
+def refusal(role: Role, permission: Permission) -> str:
+    """"Your account (auditor) can read the audit log but cannot change policy"."""
+    return (f"Your account ({role.value}) can {DOES[_LEADS[role]]} but cannot "
+            f"{DOES[permission]}.")

@@ -21,7 +21,8 @@ from ..protocol import STATES
 from .accounts import Account
 from .errors import CsrfRefused, Forbidden, LoginRequired, NotFound, Throttled
 from .forms import Form, read_form
-from .grants import Permission, allowed
+from .grants import Permission, allowed, refusal
+from .names import AgencyNames
 from .sessions import COOKIE, Session, Sessions
 
 FAILURE_WINDOW = 15 * 60
@@ -95,6 +96,7 @@ class Dashboard:
         self.throttle = Throttle()
         self.verified: dict[str, Any] = {}
         """The last audit verification per state, with when it ran."""
+        self.names = AgencyNames(data)
 
     def state(self, state: str) -> str:
         code = state.strip().upper()
@@ -103,17 +105,26 @@ class Dashboard:
         return code
 
     def visit(self, request: Request, state: str | None, permission: Permission) -> Visit:
+        """The signed-in visit, or a refusal; a refused visit is kept on the request so the
+        refusal page keeps the navigation of the states the account does answer for."""
         session = self.sessions.find(request.cookies.get(COOKIE))
         if session is None:
             raise LoginRequired("sign in first")
         code = self.state(state) if state is not None else None
         account = session.account
         if code is not None and not account.covers(code):
-            raise Forbidden(f"account {account.name} answers for {account.state}, not {code}")
+            own = account.states(self.data)
+            request.state.visit = Visit(session, own[0] if len(own) == 1 else None, self.data)
+            raise Forbidden(f"Your account ({account.name}) answers for {account.state}, "
+                            f"not {code}: an account for {code} can open this page.")
+        visit = Visit(session, code, self.data)
         if not allowed(account.role, permission):
-            raise Forbidden(f"a {account.role.value} account cannot do this "
-                            f"({permission.value})")
-        return Visit(session, code, self.data)
+            own = account.states(self.data)
+            request.state.visit = Visit(session, code or (own[0] if len(own) == 1 else None),
+                                        self.data)
+            raise Forbidden(refusal(account.role, permission))
+        request.state.visit = visit
+        return visit
 
     async def acting(self, request: Request, state: str | None,
                      permission: Permission) -> tuple[Visit, Form]:

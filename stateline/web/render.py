@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .names import display_name
+
 if TYPE_CHECKING:
     from .guard import Visit
 
@@ -51,7 +53,8 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-environment.filters.update(when_us=when_us, stamp=stamp, svg=_svg)
+environment.filters.update(when_us=when_us, stamp=stamp, svg=_svg,
+                           agency_name=display_name)
 
 
 def render(name: str, **context: Any) -> str:
@@ -66,5 +69,7 @@ def fragment(name: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(render(name, **context), headers=HEADERS)
 
 
-def plain_page(status: int, code: str, text: str) -> HTMLResponse:
-    return page(None, "error.html", status, code=code, text=text, http_status=status)
+def plain_page(status: int, code: str, text: str, visit: Visit | None = None) -> HTMLResponse:
+    """An error page; with the visit that was refused, its navigation too."""
+    return page(visit, "error.html", status, code=code, text=text, http_status=status,
+                area="")

@@ -78,19 +78,22 @@ def test_a_held_request_is_released_with_a_note(page: Any, nation: Nation) -> No
     page.goto("/states/WA/review")
     screenshot(page, "review-queue")
     note = "Court order received by phone; paper to follow"
-    held = page.locator(f"article#{reference}")
-    held.locator("input[name=note]").fill(note)
-    held.locator("button[value=release]").click()
-    page.wait_for_selector("text=Nothing was sent; you can still deny it.")
-    assert "the policy in force now denies it" in page.content()
+
+    def release() -> None:
+        page.check(f"input[name=ref][value='{reference}']")
+        page.fill("#review-form input[name=note]", note)
+        page.click("#review-form button[value=release]")
+
+    release()
+    refused = page.locator(f"#review-results li[data-reference='{reference}']")
+    refused.wait_for()
+    assert "the policy in force now denies it" in refused.inner_text()
+    assert "stays held" in refused.inner_text()
     screenshot(page, "review-refused")
     policy_store.apply(nation.data, "WA", preset("block-ice-review-hsi").text(), who="test")
     page.goto("/states/WA/review")
-    held = page.locator(f"article#{reference}")
-    held.locator("input[name=note]").fill(note)
-    held.locator("button[value=release]").click()
-    page.wait_for_selector(f"text={reference} released by cora")
-    assert "Late response to" in page.content()
+    release()
+    page.wait_for_selector("text=1 of 1 request released by cora")
     screenshot(page, "review-released")
 
 

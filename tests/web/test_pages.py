@@ -42,7 +42,20 @@ def test_a_viewer_is_refused_pages_with_peoples_details(browser: Browser, path: 
     signed_in(browser, "vic")
     answer = browser.get(path)
     assert answer.status_code == 403
-    assert "viewer account cannot" in answer.text
+    assert "Your account (viewer) can read the overview, the policy and reports but cannot" \
+        in answer.text
+    assert '<nav aria-label="Pages">' in answer.text  # the navigation stays
+
+
+def test_a_refusal_says_in_plain_words_what_the_account_can_and_cannot_do(
+        browser: Browser) -> None:
+    signed_in(browser, "aud")
+    answer = browser.get("/states/WA/policy/edit")
+    assert answer.status_code == 403
+    assert "Your account (auditor) can read the audit log but cannot change policy." \
+        in answer.text
+    assert "a auditor" not in answer.text
+    assert '<nav aria-label="Pages">' in answer.text and 'href="/states/WA/audit"' in answer.text
 
 
 def test_a_viewer_reads_the_overview_policy_and_reports(browser: Browser) -> None:
@@ -58,6 +71,7 @@ def test_an_account_sees_only_its_own_state(browser: Browser) -> None:
     answer = browser.get("/states/NY/")
     assert answer.status_code == 403
     assert "answers for WA, not NY" in answer.text
+    assert 'href="/states/WA/policy"' in answer.text  # the navigation of its own state
     assert browser.get("/states/ZZ/").status_code == 404
 
 

@@ -3,7 +3,6 @@ head, and verify the whole log on demand (the last result is kept, with when it 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,15 +15,20 @@ from ...audit import AuditEntry, AuditLog, EntryKind, LogError, log_keys, read_s
 from ...audit.checkpoint import verify as verify_head
 from ...audit.entries import canonical_json, leaf_data
 from ...audit.merkle import leaf_hash, verify_inclusion
+from ...audit.records import REFUSED, RecordError, request_of
+from ...audit.records.kinds import OUTCOMES
 from ...audit.search import SEARCHED, Filters
 from ...audit.trusted import check_state
+from ...directory.categories import DEFAULT_RULES
+from ...policy.schema import QUERY_ACTIONS
+from ...policy.store import history
 from ..errors import NotFound, WebError
 from ..grants import Permission
 from ..guard import Dashboard
+from ..reading import labelled, raw_json, reasons_by_version
 from ..render import HEADERS, page, when_us
 from .overview import has_log
 
-OUTCOMES = ("released", "partial", "denied", "held", "no-record", "error")
 LIMITS = (50, 200, 1000)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -62,31 +66,55 @@ def _us(text: str, end_of_day: bool = False) -> int | None:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def search(board: Dashboard, state: str, query: dict[str, str]) -> list[AuditEntry]:
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The newest `entries` of `total` matching entries."""
+
+    entries: list[AuditEntry]
+    total: int
+
+
+def search(board: Dashboard, state: str, query: dict[str, str]) -> Found:
+    """Entries matching the query, newest first, up to the limit, and how many match in all.
+    The agency box takes an ORI or any part of an agency's name."""
     def given(name: str) -> str | None:
         return query.get(name, "").strip() or None
 
     agency, category, key = given("agency"), given("category"), given("key")
-    filters = Filters(agency.upper() if agency else None,
-                      category.upper() if category else None, key.upper() if key else None,
+    filters = Filters(None, category.upper() if category else None, key.upper() if key else None,
                       given("outcome"), _us(query.get("since", "")),
                       _us(query.get("until", ""), end_of_day=True))
+    senders = (frozenset({agency.upper()}) | board.names.matching(agency)) if agency else None
     every = query.get("kind") == "all"
-    kinds = list(EntryKind) if every else list(SEARCHED)
+    kinds = list(EntryKind) if every and not agency else list(SEARCHED)
     limit = int(query["limit"]) if query.get("limit", "") in map(str, LIMITS) else LIMITS[0]
     if not has_log(board, state):
-        return []
+        return Found([], 0)
     found: list[AuditEntry] = []
+    total = 0
     log = read_state_log(board.data, state)
     if log is None:
-        return []
+        return Found([], 0)
     with log:
         for entry in log.scan(kinds, filters.since_us, filters.until_us):
-            if filters.match(entry):
-                found.append(entry)
-                if len(found) >= limit:
-                    break
-    return found
+            if filters.match(entry) and (senders is None or _sender(entry) in senders):
+                total += 1
+                if len(found) < limit:
+                    found.append(entry)
+    return Found(found, total)
+
+
+def _sender(entry: AuditEntry) -> str:
+    try:
+        return request_of(entry).ori.upper()
+    except RecordError:
+        return ""
+
+
+def choices() -> dict[str, tuple[str, ...]]:
+    """What the search's select boxes offer: every category, key and outcome there is."""
+    return {"category": (*(rule.name for rule in DEFAULT_RULES.categories), "unknown"),
+            "key": tuple(QUERY_ACTIONS), "outcome": (*OUTCOMES, REFUSED)}
 
 
 def proof_of(log: AuditLog, board: Dashboard, state: str, entry: AuditEntry) -> Proof:
@@ -135,10 +163,6 @@ def run_verify(board: Dashboard, state: str) -> dict[str, Any]:
     return result
 
 
-def _shown(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 def routes(board: Dashboard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -148,7 +172,7 @@ def routes(board: Dashboard) -> APIRouter:
         query = dict(request.query_params)
         found = search(board, visit.state or "", query)
         return page(visit, "audit.html", area="audit", found=found, query=query,
-                    outcomes=OUTCOMES, limits=LIMITS)
+                    choices=choices(), limits=LIMITS, agencies=board.names.agencies())
 
     @router.get("/states/{state}/audit/verify")
     def verify_page(request: Request, state: str) -> Response:
@@ -165,9 +189,11 @@ def routes(board: Dashboard) -> APIRouter:
     @router.get("/states/{state}/audit/{seq}")
     def entry_page(request: Request, state: str, seq: int) -> Response:
         visit = board.visit(request, state, Permission.AUDIT)
-        entry, proof = _entry(board, visit.state or "", seq)
-        fields = [(name, _shown(value)) for name, value in entry.body.items()]
+        code = visit.state or ""
+        entry, proof = _entry(board, code, seq)
+        known = reasons_by_version(history(board.data, code, "policy"))
         return page(visit, "entry.html", area="audit", entry=entry, proof=proof,
-                    fields=fields)
+                    fields=labelled(entry, board.names.agencies(), known),
+                    raw=raw_json(entry))
 
     return router

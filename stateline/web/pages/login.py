@@ -22,6 +22,7 @@ from ..grants import Permission
 from ..guard import Dashboard, client_ip, same_site
 from ..render import HEADERS, page
 from ..sessions import COOKIE, LOGIN_COOKIE, LONGEST
+from .overview import states_page
 
 FAILED_PAUSE = 0.3
 """Seconds a failed sign-in waits before it is answered."""
@@ -97,7 +98,7 @@ def routes(board: Dashboard) -> APIRouter:
             return RedirectResponse(f"/states/{states[0]}/", 303)
         if not states:
             raise Forbidden(f"account {visit.account.name} answers for no state here")
-        return page(visit, "states.html", states=states)
+        return states_page(board, visit)
 
     return router
 

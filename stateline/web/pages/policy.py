@@ -20,6 +20,7 @@ from ...policy.store import NO_POLICY, NoChange, change, current_text, digest, h
 from ..errors import NotFound
 from ..grants import Permission
 from ..guard import Dashboard
+from ..headline import headline
 from ..render import page
 
 MARKS = {Access.RELEASED: ("yes", "released"), Access.WITHHELD: ("no", "withheld"),
@@ -96,10 +97,11 @@ def routes(board: Dashboard) -> APIRouter:
         version = policy_version(digest(NO_POLICY if text is None else text),
                                  directory_version(board))
         applied = request.query_params.get("applied", "")
+        explanation = explained(board, code, source)
         return page(visit, "policy.html", area="policy", text=text, problems=problems,
                     applied=applied if applied.isdigit() else "",
                     version=version, last=changes[-1] if changes else None,
-                    **matrix_context(explained(board, code, source)))
+                    sentence=headline(explanation), **matrix_context(explanation))
 
     @router.get("/states/{state}/policy/history")
     def history_page(request: Request, state: str) -> Response:

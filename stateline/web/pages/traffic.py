@@ -84,11 +84,13 @@ def routes(board: Dashboard) -> APIRouter:
         visit = board.visit(request, state, Permission.TRAFFIC)
         code = visit.state or ""
         return page(visit, "traffic.html", area="traffic", rows=latest(board, code),
-                    carried=switch_traffic(board, code), every=2000)
+                    carried=switch_traffic(board, code), every=2000,
+                    agencies=board.names.agencies())
 
     @router.get("/states/{state}/traffic/rows")
     def traffic_rows(request: Request, state: str) -> Response:
         visit = board.visit(request, state, Permission.TRAFFIC)
-        return fragment("traffic_rows.html", visit=visit, rows=latest(board, visit.state or ""))
+        return fragment("traffic_rows.html", visit=visit, rows=latest(board, visit.state or ""),
+                        agencies=board.names.agencies())
 
     return router
