@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA ?= ./stateline-data
+PORT ?= 8750
 
 .PHONY: install demo test browser go bench lint lock clean
 
@@ -16,7 +17,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 	touch $(INSTALLED)
 
 demo: install
-	$(BIN)/stateline demo --data $(DATA)
+	$(BIN)/stateline demo --data $(DATA) --port $(PORT)
 
 test: install browser go
 	$(BIN)/python -m pytest

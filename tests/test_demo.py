@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,16 @@ def test_a_folder_with_another_nation_is_left_alone(small_nation: DataDir) -> No
     assert "--rebuild" in result.output
     with pytest.raises(NationError):
         scenario.prepare(small_nation)
+
+
+def test_a_taken_port_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["demo", "--data", str(tmp_path / "data"), "--port",
+                                     str(port), "--seconds", "1"])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is taken" in result.output
+    assert f"make demo PORT={port + 1}" in result.output
+    assert not (tmp_path / "data").exists()  # nothing was built

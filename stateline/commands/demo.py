@@ -8,6 +8,7 @@ accounts and prints them: whoever lost the first run's output runs the demo agai
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -73,6 +74,10 @@ def run(
     if other is not None:
         options.fail(f"{folder.root} is being served at {other.url} (pid {other.pid}): stop "
                      "that first, or give the demo another --data folder", "already-serving")
+    if serve and not port_free(HOST, port):
+        options.fail(f"port {port} on {HOST} is taken, so the dashboard could not be served "
+                     f"after the traffic: stop what uses it, or choose another port with --port "
+                     f"(make demo PORT={port + 1})")
     with _phase("Nation ready"):
         _prepare(folder, residents, rebuild)
     policies = {code: scenario.policy_in_force(folder, code) for code in scenario.CODES}
@@ -95,6 +100,17 @@ def run(
     else:
         console.print(f"Serve the network and the dashboard later: stateline serve --data "
                       f"{folder.root}")
+
+
+def port_free(host: str, port: int) -> bool:
+    """Checked before anything is built, so a taken port costs a second, not the whole demo."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..audit import AuditEntry
 from ..audit.records import RecordError, RequestRecord, ReviewRecord
 from ..directory.agency import Agency
+from ..directory.names import display_name
 from ..policy.engine import (
     DEFAULT_DENY,
     ENGINE_ERROR,
@@ -22,7 +23,6 @@ from ..policy.engine import (
 from ..policy.explain import ROWS
 from ..policy.source import PolicyError, compile_policies
 from ..policy.store import Change, digest
-from .names import display_name
 
 BUILT_IN = {r.policy: r.text for r in (DEFAULT_DENY, ENGINE_ERROR, INACTIVE_AGENCY,
                                         UNKNOWN_AGENCY, UNSUPPORTED_KEY)}

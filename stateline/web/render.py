@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .names import display_name
+from ..directory.names import display_name
 
 if TYPE_CHECKING:
     from .guard import Visit
