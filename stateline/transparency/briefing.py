@@ -164,16 +164,17 @@ def element_access(view: CategoryView) -> dict[str, str]:
     return found
 
 
-def render(found: Briefing) -> str:
+def render(found: Briefing, dashboard: str | None = None) -> str:
     """The briefing as one self-contained HTML page: inline SVG charts, print styles, no
-    script."""
+    script; with a link back to the state's dashboard page when served from it."""
     rows = found.volumes.categories
     immigration = [r for r in rows if r.category in IMMIGRATION]
     views = found.explanation.categories
     paths = any(v.opened_by_court_order or v.opened_by_attestation or
                 any(r.verdict is Verdict.REVIEW for r in v.rows) for v in views)
     return _ENV.get_template("briefing.html").render(
-        b=found, keys=ROWS, verdicts=VERDICTS, flag_rows=FLAG_ROWS, elements=ELEMENTS,
+        b=found, dashboard=dashboard, keys=ROWS, verdicts=VERDICTS, flag_rows=FLAG_ROWS,
+        elements=ELEMENTS,
         watched=WATCHED, element_access=element_access, paths=paths,
         total_requests=sum(r.requests for r in rows),
         immigration_requests=sum(r.requests for r in immigration),

@@ -14,6 +14,8 @@ from .charts import svg as page_svg
 
 _RC: dict[Any, Any] = {"svg.hashsalt": "stateline-briefing", "svg.fonttype": "none", "font.size": 8,
        "axes.spines.top": False, "axes.spines.right": False}
+DISCLOSED = "#1b7837"
+"""Green, as the dashboard draws answered requests; red means denied everywhere."""
 PALETTE = ("#b2182b", "#ef8a62", "#d6604d", "#fddbc7", "#8c510a", "#5ab4ac", "#2166ac",
            "#67a9cf", "#bababa", "#404040")
 """Federal immigration categories first and warmest; the legend names every color."""
@@ -82,7 +84,7 @@ def federal(requesters: FederalRequesters) -> str:
     axes = figure.add_subplot()
     places = list(range(len(rows)))
     disclosed = [r.disclosed for r in rows]
-    axes.barh(places, disclosed, color="#b2182b", label="records disclosed (answered)")
+    axes.barh(places, disclosed, color=DISCLOSED, label="records disclosed (answered)")
     axes.barh(places, [r.requests - d for r, d in zip(rows, disclosed, strict=True)],
               left=disclosed, color="#bababa", hatch="//", edgecolor="white",
               label="not disclosed (no record, denied, held, error)")

@@ -31,6 +31,8 @@ def test_staff_get_the_reports_list_and_the_briefing(browser: Browser) -> None:
     briefing = browser.get("/states/WA/briefing")
     assert briefing.status_code == 200
     assert "coordinator's briefing on driver and vehicle data sharing" in briefing.text
+    assert '<a href="/states/WA/">&larr; Back to WA&#39;s dashboard</a>' in briefing.text or \
+        '<a href="/states/WA/">&larr; Back to WA\'s dashboard</a>' in briefing.text
 
 
 def test_the_briefing_needs_a_login(browser: Browser) -> None:

@@ -182,7 +182,7 @@ def briefing_html(board: Dashboard, state: str) -> str:
     briefing = _module("briefing")
     if briefing is None:
         raise NotAvailable("the briefing is not available in this installation")
-    text: str = briefing.render(briefing.briefing(board.data, state))
+    text: str = briefing.render(briefing.briefing(board.data, state), f"/states/{state}/")
     return text
 
 
