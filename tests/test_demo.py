@@ -137,3 +137,22 @@ def test_a_taken_port_is_refused_before_anything_is_built(tmp_path: Path) -> Non
     assert f"port {port} on 127.0.0.1 is taken" in result.output
     assert f"make demo PORT={port + 1}" in result.output
     assert not (tmp_path / "data").exists()  # nothing was built
+
+
+def test_the_summary_explains_why_the_states_count_more_requests_than_messages(
+        first: tuple[Path, str]) -> None:
+    _, output = first
+    assert "The states logged" in output
+    assert "reaches each state as a request of its own" in " ".join(output.split())
+
+
+def test_a_policy_changed_since_the_demo_is_described_as_it_is_now() -> None:
+    from stateline.commands.demo_tables import described
+    from stateline.policy.presets import preset
+
+    wa = next(s for s in scenario.STATES if s.code == "WA")
+    assert described(wa, wa.preset) == (wa.preset, wa.echo)
+    shown, stands_for = described(wa, "cj-baseline")
+    assert shown == f"cj-baseline (demo: {wa.preset})"
+    assert stands_for.startswith(preset("cj-baseline").summary) and wa.echo not in stands_for
+    assert stands_for.endswith(f"(changed since the demo set {wa.preset})")

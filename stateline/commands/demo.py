@@ -89,7 +89,8 @@ def run(
              for code, after in snapshot(folder, scenario.CODES).items()]
     console.print(states_table(found, policies))
     console.print(categories_table(found))
-    _told(tally, sum(summary.held for summary in found))
+    _told(tally, sum(summary.held for summary in found),
+          sum(summary.requests for summary in found))
     url = f"http://{HOST}:{port}"
     with _phase("Accounts ready"):
         made = _accounts(folder)
@@ -181,12 +182,16 @@ async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
     return tally
 
 
-def _told(tally: Tally, held: int) -> None:
+def _told(tally: Tally, held: int, legs: int) -> None:
     malformed = tally.streams.get("malformed", 0)
     console.print(
         f"The switch carried {tally.sent:,} messages; {malformed:,} were malformed on purpose "
         f"and rejected with a reason; {tally.delivered_late:,} were held while "
         f"{scenario.OUT_OF_SERVICE} was out of service and delivered when it returned.")
+    console.print(
+        f"The states logged {legs:,} requests: a multi-state query (to several states, or NL "
+        "to every state in a region) reaches each state as a request of its own, and rejected "
+        "messages reach none, so the states' count and the switch's differ.")
     console.print(f"{held:,} HSI queries wait in New York's review queue, and New York owes a "
                   "notice to each person an immigration agency asked about: both are in the "
                   "dashboard, for a coordinator or reviewer to work.")

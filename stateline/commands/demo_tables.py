@@ -10,8 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..directory.categories import CATEGORIES
+from ..policy.presets import presets
 from ..sim.drive import DOWN, Tally
-from ..sim.scenario import STATES
+from ..sim.scenario import STATES, DemoState
 from ..sim.summary import StateSummary
 
 OUTCOME_STYLES = (("answered", "green"), ("denied", "red"), ("held", "yellow"), (DOWN, "cyan"),
@@ -28,10 +29,18 @@ def scenario_table(policies: dict[str, str]) -> Table:
     table.add_column("policy in force", no_wrap=True)
     table.add_column("stands for", ratio=1)
     for state in STATES:
-        name = policies.get(state.code, "")
-        shown = name if name == state.preset else f"{name} (demo: {state.preset})"
-        table.add_row(state.code, shown, state.echo)
+        table.add_row(state.code, *described(state, policies.get(state.code, "")))
     return table
+
+
+def described(state: DemoState, name: str) -> tuple[str, str]:
+    """The policy in force and what it stands for: the demo's words while it is the demo's
+    preset, else the summary of what is in force now (changed in the dashboard, say)."""
+    if name == state.preset:
+        return name, state.echo
+    summaries = {p.name: p.summary for p in presets()}
+    now = summaries.get(name, "a policy written for the state, not a shipped preset")
+    return f"{name} (demo: {state.preset})", f"{now} (changed since the demo set {state.preset})"
 
 
 def progress_line(tally: Tally) -> Text:
