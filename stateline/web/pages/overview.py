@@ -16,14 +16,14 @@ from ...gateway import ReviewQueue
 from ...notices import NoticeBook, NoticeConfigError
 from ...policy.engine import PolicyEngine
 from ...policy.explain import CategoryView, Explanation, explain
-from ...policy.source import PolicyError, compile_policies
-from ...policy.store import NO_POLICY, current_text, history
+from ...policy.store import history
 from ...transparency.recorded import ordered
 from .. import charts
 from ..grants import Permission
 from ..guard import Dashboard, Visit
 from ..headline import blocked, headline
 from ..render import page
+from .policy import text_in_force
 
 DAYS = 90
 """How far back the overview's charts look."""
@@ -69,13 +69,7 @@ def rollups(board: Dashboard, state: str, since: date) -> list[Rollup]:
 
 def in_force(board: Dashboard, state: str) -> tuple[Explanation, tuple[str, ...]]:
     """The explanation of the policy in force (the briefing's own), and its problems."""
-    text = current_text(board.data, state)
-    problems: tuple[str, ...] = ()
-    try:
-        source = compile_policies(NO_POLICY if text is None else text)
-    except PolicyError as error:
-        problems = tuple(map(str, error.problems))
-        source = compile_policies(NO_POLICY)
+    _, source, problems = text_in_force(board.data, state)
     with Directory.open(board.data, create=False) as directory:
         snapshot = directory.snapshot()
     return explain(PolicyEngine(state, source, snapshot)), problems

@@ -79,6 +79,17 @@ def changed_cells(old: Explanation, new: Explanation) -> frozenset[tuple[str, st
     return frozenset(found)
 
 
+def text_in_force(data: DataDir, state: str) -> tuple[str | None, PolicySource,
+                                                     tuple[str, ...]]:
+    """The policy text in force (None for none yet), compiled, with the problems that kept it
+    from compiling (then no policy, which denies everything, stands in for it)."""
+    text = current_text(data, state)
+    try:
+        return text, compile_policies(NO_POLICY if text is None else text), ()
+    except PolicyError as error:
+        return text, compile_policies(NO_POLICY), tuple(map(str, error.problems))
+
+
 def routes(board: Dashboard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -86,13 +97,7 @@ def routes(board: Dashboard) -> APIRouter:
     def policy_page(request: Request, state: str) -> Response:
         visit = board.visit(request, state, Permission.READ)
         code = visit.state or ""
-        text = current_text(board.data, code)
-        problems: tuple[str, ...] = ()
-        try:
-            source = compile_policies(NO_POLICY if text is None else text)
-        except PolicyError as error:
-            problems = tuple(map(str, error.problems))
-            source = compile_policies(NO_POLICY)
+        text, source, problems = text_in_force(board.data, code)
         changes = history(board.data, code, "policy")
         version = policy_version(digest(NO_POLICY if text is None else text),
                                  directory_version(board))
