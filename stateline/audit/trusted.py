@@ -6,16 +6,16 @@ database included), against its pinned key chain and any checkpoint the state ca
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..datadir import DataDir
 from ..errors import Side
 from . import audit_db, audit_url, origin_of, read_state_log
-from .checkpoint import parse
+from .checkpoint import TreeHead, parse
 from .keys import KeyPlace, KeyRefused, key_place, log_chain, pinned_path
-from .log import LogError
-from .note import COSIGNATURE, MAX_NOTE, NoteError, Verifier
+from .log import AuditLog, LogError
+from .note import COSIGNATURE, MAX_NOTE, NoteError, Signature, Verifier
 from .verify import Finding, Tamper, TrustedCheckpoint, VerifyReport
 from .witnessing import Lag, Witness, configured_witnesses, lags
 
@@ -108,7 +108,32 @@ def check_state(data: DataDir, state: str, trusted: Sequence[TrustedCheckpoint] 
                              f"signing key at {place.path}: its signed heads cannot be checked")
         report = log.verify([v.public_key for v in chain], trusted, rollups=rollups)
         behind = tuple(lags(log, witnesses, now))
+        if report.finding is None:
+            report = replace(report, finding=witnessed_elsewhere(log, witnesses))
     return StateCheck(state, report, place, pinned, seen, behind)
+
+
+def witnessed_elsewhere(log: AuditLog, witnesses: Sequence[Witness]) -> Finding | None:
+    """The cosignatures the log keeps are evidence too: a tree a listed witness cosigned (its
+    line verifying with the witness's key) that the log no longer holds, or holds with another
+    root, is a rollback or a rewrite even with no trusted checkpoint given."""
+    rows = log.select("SELECT size, root, name, key_id, signature FROM cosignatures "
+                      "ORDER BY size DESC").fetchall()
+    for size, root, name, key_id, blob in rows:
+        line = Signature(name, bytes(key_id), bytes(blob))
+        head = TreeHead(log.origin, size, bytes(root))
+        witness = next((w for w in witnesses if w.verifier.verify(head.body(), line)), None)
+        if witness is None:
+            continue
+        if size > log.size:
+            return Finding(Tamper.ROLLED_BACK, f"the log holds {log.size} entries, but the "
+                           f"witness {witness.name} cosigned {size}: entries it saw are gone",
+                           seq=log.size)
+        if log.root(size) != head.root:
+            return Finding(Tamper.REWRITTEN, f"the tree of size {size} the witness "
+                           f"{witness.name} cosigned has another root now", seq=size)
+        return None  # the largest cosigned tree is held; the verified tree holds the rest
+    return None
 
 
 def _gone(data: DataDir, state: str, trusted: Sequence[TrustedCheckpoint]) -> Finding:

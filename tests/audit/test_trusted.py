@@ -256,3 +256,27 @@ def test_the_database_is_read_never_written(data: DataDir) -> None:
     before = path.read_bytes(), path.stat().st_mtime_ns
     code, _, _ = verify(data, "--trusted", trusted(data))
     assert code == 0 and (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_a_cosignature_the_log_kept_catches_a_rollback_without_a_trusted_checkpoint(
+        data: DataDir) -> None:
+    from stateline.audit.note import COSIGNATURE, Signer
+
+    witness = Signer("auditor.wa.example/w1", Ed25519PrivateKey.generate(), COSIGNATURE)
+    data.config("WA").write_text(f'[[audit.witness]]\nurl = "http://127.0.0.1:9"\n'
+                                 f'vkey = "{witness.verifier.vkey}"\n')
+    with open_state_log(data, "WA") as log:
+        head = log.latest_head()
+        assert head is not None
+        log.add_cosignatures(head.head, [witness.sign(head.head.body(), 1_800_000_000)])
+
+    def roll_back(attacker: Attacker) -> None:
+        attacker.db.execute("DELETE FROM entries WHERE seq >= 10")
+        attacker.db.execute("DELETE FROM heads WHERE size > 10")
+        attacker.settle()
+
+    attacked(data, roll_back)
+    code, _, err = verify(data, "--no-rollups")
+    assert code == 1
+    assert "TAMPERED: entry 10: rolled back: the log holds 10 entries, but the witness " \
+           "auditor.wa.example/w1 cosigned 30" in err
