@@ -116,7 +116,8 @@ def check_state(data: DataDir, state: str, trusted: Sequence[TrustedCheckpoint] 
 def witnessed_elsewhere(log: AuditLog, witnesses: Sequence[Witness]) -> Finding | None:
     """The cosignatures the log keeps are evidence too: a tree a listed witness cosigned (its
     line verifying with the witness's key) that the log no longer holds, or holds with another
-    root, is a rollback or a rewrite even with no trusted checkpoint given."""
+    root, is a rollback or a rewrite even with no trusted checkpoint given. For a log verify
+    found nothing wrong with, whose every head has the root the entries give."""
     rows = log.select("SELECT size, root, name, key_id, signature FROM cosignatures "
                       "ORDER BY size DESC").fetchall()
     for size, root, name, key_id, blob in rows:
@@ -129,11 +130,18 @@ def witnessed_elsewhere(log: AuditLog, witnesses: Sequence[Witness]) -> Finding 
             return Finding(Tamper.ROLLED_BACK, f"the log holds {log.size} entries, but the "
                            f"witness {witness.name} cosigned {size}: entries it saw are gone",
                            seq=log.size)
-        if log.root(size) != head.root:
+        if not _a_head_has(log, head) and log.root(size) != head.root:
             return Finding(Tamper.REWRITTEN, f"the tree of size {size} the witness "
                            f"{witness.name} cosigned has another root now", seq=size)
         return None  # the largest cosigned tree is held; the verified tree holds the rest
     return None
+
+
+def _a_head_has(log: AuditLog, head: TreeHead) -> bool:
+    """Whether a signed head has this tree: verify has just rebuilt it, so it need not be
+    rebuilt again from every leaf (which takes longer than all of verify on a long log)."""
+    return log.select("SELECT 1 FROM heads WHERE size = ? AND root = ? LIMIT 1",
+                      (head.size, head.root)).fetchone() is not None
 
 
 def _gone(data: DataDir, state: str, trusted: Sequence[TrustedCheckpoint]) -> Finding:

@@ -3,7 +3,8 @@
 Rows are read in aligned ranges (`ranges`) and checked a range at a time (row count, time
 order, leaf hashes, tree roots at every signed head and trusted checkpoint), so per-row Python
 work stays at one hash; locating a gap or a reordering happens only once something is known to
-be wrong. When the rollups are not recomputed, a second process hashes every other range.
+be wrong. When the rollups are not recomputed, a second process hashes ranges beside this one
+from the moment the log's size is read, while this one checks the heads' signatures.
 Findings are ordered by position: a head at size S comes before entry S.
 
 Heads must be signed by the log's pinned key chain, each key within its span (see
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from enum import Enum
 from hashlib import sha256
 from multiprocessing.pool import AsyncResult, Pool
-from operator import lt
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -32,7 +33,17 @@ from .checkpoint import SignedTreeHead, TreeHead, log_verifier
 from .keys import announced, keys_for_size
 from .merkle import Frontier
 from .note import NoteError
-from .ranges import BATCH, LOCAL, Digest, Helper, Job, Nodes, digest, grafted, reader, rows_sql
+from .ranges import (
+    BATCH,
+    Digest,
+    Job,
+    Nodes,
+    SecondProcess,
+    grafted,
+    in_order,
+    reader,
+    rows_sql,
+)
 from .rollups import COLUMNS, Rollup, as_rollups, recompute_sql
 from .rollups import implied as implied_rollups
 from .sql import Db
@@ -148,21 +159,41 @@ class _Pass:
             rotations = db.execute(
                 "SELECT seq, body FROM entries WHERE kind = 'key-rotation' AND "
                 "kind <> 'decision' AND seq < ? ORDER BY seq", (self.size,)).fetchall()
+            # Rows past the size the log recorded; one a gateway appends later is not one.
+            (self.before,) = db.execute("SELECT max(seq) FROM entries WHERE seq < 0").fetchone()
+            (self.beyond,) = db.execute(
+                "SELECT min(seq) FROM entries WHERE seq >= ?", (self.size,)).fetchone()
             self.stored = {r.key: r for r in as_rollups(
                 db.execute(f"SELECT {COLUMNS} FROM rollups"))} if rollups else {}
         finally:
             db.commit()
-        self.implied = _Recompute(db, self.size, rollups)
         self.chain = [log_verifier(origin, key) for key in chain]
         self.announced_at = self.check_keys(rotations)
+        self.trusted, self.raw_heads = trusted, heads
         self.roots: dict[int, list[_Root]] = {}
         self.heads = self.last_signed = 0
-        for source in trusted:
+        # Ranges mark every size a head or checkpoint names, valid or not, so hashing starts
+        # before any signature is checked; `walk` compares roots only where one is owed.
+        marks = {s for s in (*(h[1] for h in heads), *(t.checkpoint.head.size for t in trusted))
+                 if isinstance(s, int) and 0 < s <= self.size} | {self.size}
+        self.jobs = _jobs(self.size, sorted(marks))
+        self.implied = _Recompute(db, self.size, rollups)
+        self.second = _second_process(db, self.jobs) if self.parallel() else None
+
+    def close(self) -> None:
+        self.implied.close()
+        if self.second is not None:
+            self.second.close()
+
+    def check_heads(self) -> None:
+        """Trusted checkpoints first, then the log's own heads: each must be signed by a key of
+        the chain that may sign its size; good ones give the roots the tree must have."""
+        for source in self.trusted:
             self.check_trusted(source)
-        for hid, size, t, root, key_id, sig in heads:
+        for hid, size, t, root, key_id, sig in self.raw_heads:
             self.heads += 1
             try:
-                signed = SignedTreeHead(TreeHead(origin, size, bytes(root), t), bytes(key_id),
+                signed = SignedTreeHead(TreeHead(self.origin, size, bytes(root), t), bytes(key_id),
                                         bytes(sig))
                 problem = self.signature_problem(signed)
             except NoteError as error:
@@ -240,37 +271,27 @@ class _Pass:
 
     def run(self) -> int:
         """Check every entry below the log's size; returns how many were good."""
-        (before,) = self.db.execute("SELECT max(seq) FROM entries WHERE seq < 0").fetchone()
-        if before is not None:
-            self.note(-1, Finding(Tamper.APPENDED, "the log starts at entry 0", seq=before))
-        stops = sorted({s for s in self.roots if 0 < s <= self.size} | {self.size})
+        if self.before is not None:
+            self.note(-1, Finding(Tamper.APPENDED, "the log starts at entry 0", seq=self.before))
         self.check_stop([], 0, 0)
-        ranges = [(start, min(start + BATCH, self.size)) for start in range(0, self.size, BATCH)]
-        jobs = [(s, e, tuple(stops[bisect_right(stops, s):bisect_right(stops, e)]))
-                for s, e in ranges]
-        helper = Helper(self.db, jobs[1::2]) if self.parallel() else None
-        try:
-            return self.walk(jobs, helper)
-        finally:
-            if helper is not None:
-                helper.close()
+        digests = self.second.digests() if self.second else in_order(self.db, self.jobs)
+        return self.walk(digests)
 
     def parallel(self) -> bool:
-        """Hash every other range in a second process, unless that process recomputes the
-        rollups (which takes longer than hashing)."""
+        """Hash ranges in a second process too, unless that process recomputes the rollups
+        (which takes longer than hashing)."""
         return (not self.check_rollups_too and self.size >= PARALLEL_FROM
                 and "fork" in multiprocessing.get_all_start_methods())
 
-    def walk(self, jobs: list[Job], helper: Helper | None) -> int:
+    def walk(self, digests: Iterator[Digest | None]) -> int:
         acc: Nodes = []
         prev_time, prev_stop = -1, 0
-        for i, (start, end, here) in enumerate(jobs):
+        for start, end, marked in self.jobs:
             if self.settled(_at_entry(start)):
                 return start
-            done = helper.next() if helper is not None and i % 2 else LOCAL
-            if done is LOCAL:
-                done = digest(self.db, start, end, here)
-            if not isinstance(done, Digest) or done.first_time <= prev_time:
+            done = next(digests)
+            here = tuple(s for s in marked if s in self.roots or s == self.size)
+            if done is None or done.first_time <= prev_time:
                 return self.inspect(start, end, here, acc, prev_time, prev_stop)
             for stop in here:
                 self.check_stop(grafted(acc, done.marks[stop]), stop, prev_stop)
@@ -290,13 +311,13 @@ class _Pass:
         if bad != end - start:
             bad, finding = self.locate_gap(start, end)
         times, leaves, datas = zip(*rows, strict=True) if rows else ((), (), ())
-        computed = [sha256(b"\x00" + d).digest() for d in datas[:bad]]
+        computed = [_leaf_of(d) for d in datas[:bad]]
         if computed != list(leaves[:bad]):
             i = next(i for i in range(bad) if computed[i] != leaves[i])
             bad, finding = i, self.classify_mismatch(start + i, computed[i])
-        if not all(map(lt, (prev_time, *times[: bad - 1]), times[:bad])):
-            i = next(i for i in range(bad) if times[i] <= (times[i - 1] if i else prev_time))
-            bad, finding = i, self.classify_out_of_order(start + i, times[i])
+        late = _first_not_later(prev_time, times[:bad])
+        if late is not None:
+            bad, finding = late, self.classify_out_of_order(start + late, times[late])
         frontier, done = Frontier(), 0
         for stop in here:
             if stop > start + bad:
@@ -351,12 +372,9 @@ class _Pass:
             size, hid = beyond[0]
             detail = f"it and all after it are gone; signed head #{hid} covers {size} entries"
             self.note(_at_entry(self.size), Finding(Tamper.TRUNCATED, detail, seq=self.size))
-        (extra,) = self.db.execute(
-            "SELECT min(seq) FROM entries WHERE seq >= ?", (self.size,)
-        ).fetchone()
-        if extra is not None:
+        if self.beyond is not None:
             detail = f"the log recorded only {self.size} entries"
-            self.note(_at_entry(extra), Finding(Tamper.APPENDED, detail, seq=extra))
+            self.note(_at_entry(self.beyond), Finding(Tamper.APPENDED, detail, seq=self.beyond))
 
     def locate_gap(self, start: int, end: int) -> tuple[int, Finding]:
         seqs = [
@@ -374,8 +392,11 @@ class _Pass:
         detail = f"it and all after it are gone; the log recorded {self.size} entries"
         return missing - start, Finding(Tamper.TRUNCATED, detail, seq=missing)
 
-    def classify_out_of_order(self, seq: int, time_us: int) -> Finding:
+    def classify_out_of_order(self, seq: int, time_us: object) -> Finding:
         """Times only rise, so the first entry later than this one is where the order broke."""
+        if not isinstance(time_us, int | float):
+            return Finding(Tamper.EDITED, f"its time is {str(time_us)[:40]!r}, not a number",
+                           seq=seq)
         (first,) = self.db.execute(
             "SELECT min(seq) FROM entries WHERE seq < ? AND time_us >= ?", (seq, time_us)
         ).fetchone()
@@ -390,6 +411,34 @@ class _Pass:
             detail = f"it holds the contents logged as entry {moved[0]}"
             return Finding(Tamper.REORDERED, detail, seq=seq)
         return Finding(Tamper.EDITED, "its contents no longer hash to its leaf", seq=seq)
+
+
+def _second_process(db: Db, jobs: Sequence[Job]) -> SecondProcess | None:
+    try:
+        return SecondProcess(db, jobs)
+    except OSError:  # no process to be had (a limit on processes): this one hashes alone
+        return None
+
+
+def _jobs(size: int, marks: Sequence[int]) -> list[Job]:
+    """The log's ranges, each with the marked sizes that fall inside it (its end included)."""
+    return [(start, min(start + BATCH, size),
+             tuple(marks[bisect_right(marks, start):bisect_right(marks, start + BATCH)]))
+            for start in range(0, size, BATCH)]
+
+
+def _leaf_of(prefixed: Any) -> bytes:
+    """A leaf hash from a prefixed preimage; b"" (no leaf) for anything not bytes."""
+    return sha256(prefixed).digest() if isinstance(prefixed, bytes) else b""
+
+
+def _first_not_later(previous: float, times: Sequence[Any]) -> int | None:
+    """The index of the first time not later than the one before it (or not a number)."""
+    for i, time_us in enumerate(times):
+        if not isinstance(time_us, int | float) or time_us <= previous:
+            return i
+        previous = time_us
+    return None
 
 
 def _counts(row: Rollup | None) -> str:
@@ -439,9 +488,10 @@ def verify_log(db: Db, origin: str, chain: Sequence[Ed25519PublicKey],
     check = _Pass(db, origin, chain, trusted, rollups)
     try:
         with _gc_paused():
+            check.check_heads()
             good = check.run()
     finally:
-        check.implied.close()
+        check.close()
     return VerifyReport(
         entries=good,
         heads=check.heads,
