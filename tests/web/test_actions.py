@@ -152,6 +152,7 @@ def test_court_orders_are_added_and_revoked(browser: Browser, nation: Nation) ->
     assert answer.status_code == 303
     page = browser.get(answer.headers["location"]).text
     assert "Court order 2026-CV-0142 on file for VTICE0900" in page
+    assert '<span class="agency">ICE Law Enforcement Support Center' in page  # named by the ORI
     with Registry(nation.data, "WA") as registry:
         order = registry.order("2026-CV-0142")
     assert order.entered_by == "cora" and order.elements == ("identity", "license")

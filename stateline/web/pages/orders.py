@@ -46,6 +46,7 @@ def _listing(board: Dashboard, visit: Visit, problem: str = "", done: str = "",
                 orders=[(o, o.status(moment)) for o in orders],
                 attestations=[(a, a.in_force(moment)) for a in attestations],
                 elements=ELEMENTS, components=sorted(COMPONENTS), problem=problem, done=done,
+                agencies=board.names.agencies(),
                 form=form or Form({}), statement=DEFAULT_STATEMENT)
 
 
