@@ -60,7 +60,7 @@ permit (principal, action == Action::"release", resource in ElementGroup::"stand
 when { principal.criminal_justice };
 
 @id("photo-in-state")
-@reason("Licence photos go only to criminal-justice agencies in this state.")
+@reason("License photos go only to criminal-justice agencies in this state.")
 permit (principal in Category::"in-state", action == Action::"release",
         resource == Element::"photo")
 when { principal.criminal_justice };

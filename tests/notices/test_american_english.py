@@ -93,3 +93,12 @@ def test_templates_are_in_american_english(path: Path) -> None:
 def test_strings_people_read_are_in_american_english(path: Path) -> None:
     found = [(line, w) for line, text in user_facing_strings(path) for w in british_words(text)]
     assert found == []
+
+
+def test_the_shipped_policies_read_in_american_english() -> None:
+    """A policy's reasons and comments are what a coordinator reads on the policy page and in
+    the editor, and what a denial quotes."""
+    found = {path.name: british_words(path.read_text(encoding="utf-8"))
+             for path in sorted((PACKAGE / "policy" / "presets").glob("*.cedar"))}
+    assert len(found) >= 6
+    assert {name: words for name, words in found.items() if words} == {}
