@@ -12,6 +12,7 @@ from .commands import (
     directory,
     dmv,
     gateway,
+    history,
     msg,
     nation,
     notices,
@@ -44,6 +45,7 @@ app.add_typer(policy_state.orders_app, name="orders")
 app.add_typer(policy_state.attest_app, name="attest")
 app.add_typer(review.app, name="review")
 app.add_typer(audit.app, name="audit")
+app.add_typer(history.app, name="history")
 app.add_typer(notices.app, name="notices")
 app.add_typer(report.app, name="report")
 app.add_typer(gateway.app, name="gateway")

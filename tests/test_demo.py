@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from stateline.audit import read_state_log
 from stateline.cli import app
 from stateline.datadir import DataDir
 from stateline.policy.registry import Registry
 from stateline.sim import scenario
 from stateline.sim.nation import NationError
+from stateline.transparency.briefing import briefing
+from stateline.transparency.flags import RULES, find_flags
 from stateline.web.accounts import Accounts
+from stateline.web.charts import counted
 
 runner = CliRunner()
 ARGS = ["--seconds", "3", "--rate", "400", "--no-serve", "--residents", "300"]
@@ -103,16 +110,23 @@ def test_dashboard_accounts_are_made_and_their_passwords_printed(
     assert accounts["ny-reviewer"].state == "NY"
 
 
+@pytest.fixture(scope="module")
+def again(first: tuple[Path, str]) -> str:
+    """The demo run a second time on the first run's folder."""
+    folder, _ = first
+    result = runner.invoke(app, ["demo", "--data", str(folder), *ARGS])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_running_again_reuses_the_nation_and_resets_the_passwords(
-        first: tuple[Path, str]) -> None:
+        first: tuple[Path, str], again: str) -> None:
     folder, output = first
     old = re.search(r"^ *coordinator +\w+ +\w+ +([\w-]{20}) *$", output, re.MULTILINE)
     assert old is not None
-    again = runner.invoke(app, ["demo", "--data", str(folder), *ARGS])
-    assert again.exit_code == 0, again.output
-    assert "Using the nation" in again.output
-    assert "Built" not in again.output and "Put the demo's policies" not in again.output
-    assert "What each state answered in this run" in again.output
+    assert "Using the nation" in again
+    assert "Built" not in again and "Put the demo's policies" not in again
+    assert "What each state answered in this run" in again
     assert Accounts(DataDir(folder)).check("coordinator", old.group(1)) is None
     with Registry(DataDir(folder), "OR") as registry:
         assert len(registry.orders()) == 1
@@ -156,3 +170,97 @@ def test_a_policy_changed_since_the_demo_is_described_as_it_is_now() -> None:
     assert shown == f"cj-baseline (demo: {wa.preset})"
     assert stands_for.startswith(preset("cj-baseline").summary) and wa.echo not in stands_for
     assert stands_for.endswith(f"(changed since the demo set {wa.preset})")
+
+
+def imported(folder: Path) -> dict[str, tuple[int, str, str]]:
+    """Each state's imported requests in its log: how many, the first day and the last."""
+    found = {}
+    for code in scenario.CODES:
+        log = read_state_log(DataDir(folder), code)
+        assert log is not None
+        try:
+            days = [r for r in log.rollups() if r.kind == "imported"]
+        finally:
+            log.close()
+        found[code] = (sum(r.entries for r in days), min(r.day for r in days),
+                       max(r.day for r in days))
+    return found
+
+
+def test_the_demo_imports_the_years_before_this_one_as_each_states_switch_records(
+        first: tuple[Path, str]) -> None:
+    folder, output = first
+    today = datetime.now(UTC).date()
+    said = re.search(r"History: imported ([\d,]+) requests of (\d{4})-(\d{4}) \((\S+) to "
+                     r"(\S+)\) from 8 states' switch records in [\d.]+ s", " ".join(output.split()))
+    assert said is not None, output
+    count, start, end = int(said.group(1).replace(",", "")), said.group(4), said.group(5)
+    assert (int(said.group(2)), int(said.group(3))) == (today.year - 2, today.year)
+    assert (start, end) == (f"{today.year - 2}-01-01", (today - timedelta(days=1)).isoformat())
+    logs = imported(folder)
+    assert sum(n for n, _, _ in logs.values()) == count
+    assert all((first_day, last_day) == (start, end) for _, first_day, last_day in logs.values())
+    files = sorted(p.name for p in (folder / "history").iterdir())
+    assert files == sorted(f"{code}-{start}-to-{end}.txt" for code in scenario.CODES)
+
+
+def test_a_second_run_imports_no_history_twice(first: tuple[Path, str], again: str) -> None:
+    folder, output = first
+    said = re.search(r"History: imported ([\d,]+) requests", " ".join(output.split()))
+    assert said is not None
+    assert "already holds its past traffic up to yesterday" in " ".join(again.split())
+    assert sum(n for n, _, _ in imported(folder).values()) == int(said.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("back", [2, 1])
+def test_the_reports_of_the_years_before_have_data(first: tuple[Path, str], back: int,
+                                                   tmp_path: Path) -> None:
+    folder, _ = first
+    year = datetime.now(UTC).year - back
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["report", "--data", str(folder), "--state", "WA", "--period",
+                                 str(year), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "requests from the state switch's records, imported on" in result.output
+    headline = json.loads(out.read_text())["headline"]
+    requests = dict(zip(headline["categories"], headline["requests"], strict=True))
+    assert requests["ICE"] > 0 and requests["HSI"] > 0 and requests["out-of-state"] > 0
+
+
+def test_the_briefing_charts_show_a_year_of_months_and_this_year_against_last(
+        first: tuple[Path, str]) -> None:
+    folder, _ = first
+    volumes = briefing(DataDir(folder), "WA").volumes
+    months = [sum(counts[n] for counts in volumes.monthly.values())
+              for n in range(len(volumes.months))]
+    assert len(months) == 12 and all(months)
+    assert max(months[:-1]) > 1.1 * min(months[:-1])  # the seasons show
+    years = {row.category: row for row in volumes.years}
+    for name in ("ICE", "HSI", "CBP", "in-state"):
+        assert years[name].last_year_to_date > 0 and years[name].this_year_to_date > 0
+    assert years["CBP"].this_year_to_date > 1.5 * years["CBP"].last_year_to_date
+
+
+def test_the_ninety_day_chart_has_a_bar_for_every_week(first: tuple[Path, str]) -> None:
+    folder, _ = first
+    today = datetime.now(UTC).date()
+    log = read_state_log(DataDir(folder), "WA")
+    assert log is not None
+    try:
+        recent = counted(log.rollups((today - timedelta(days=90)).isoformat()))
+    finally:
+        log.close()
+    weeks: Counter[date] = Counter()
+    for r in recent:
+        weeks[date.fromisoformat(r.day) - timedelta(days=date.fromisoformat(r.day).weekday())] \
+            += r.entries
+    assert len(weeks) >= 13 and all(weeks.values())
+
+
+def test_the_displacement_flag_fires_on_washington_alone(first: tuple[Path, str]) -> None:
+    folder, _ = first
+    rule = tuple(r for r in RULES if r.name == "displaced-traffic")
+    flagged = {code: [f.name for f in find_flags(DataDir(folder), code, rules=rule).flags]
+               for code in scenario.CODES}
+    assert flagged.pop("WA") == ["CBP after the ICE block"]
+    assert all(names == [] for names in flagged.values()), flagged

@@ -25,6 +25,14 @@ class EntryKind(Enum):
     LOGIN = "login"
     KEY_ROTATION = "key-rotation"
     """The log's next signing key, announced under the key it replaces."""
+    IMPORTED = "imported"
+    """A request from the years before Stateline, read from a state switch's records."""
+
+
+FIRST_HAND = (EntryKind.DECISION, EntryKind.IMPORTED)
+"""Entries that each record one request as it was first answered: a live decision, or one
+imported from the state switch's records. Reports, briefings and replays count both."""
+FIRST_HAND_KINDS = tuple(k.value for k in FIRST_HAND)
 
 
 @dataclass(frozen=True, slots=True)

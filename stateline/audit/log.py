@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,8 @@ from .entries import AuditEntry, EntryKind, canonical_json, leaf_data
 from .keys import KeyRefused, announced, announcement
 from .merkle import Frontier
 from .note import NoteError, Signature
-from .rollups import COLUMNS, UPSERT, Rollup, accumulate, as_rollups
-from .sql import Cursor, Db, Dialect, connect, connect_readonly
+from .rollups import COLUMNS, UPSERT, Key, Rollup, add_to, as_rollups
+from .sql import OTHERS, Cursor, Db, Dialect, connect, connect_readonly
 from .verify import TrustedCheckpoint, VerifyReport, verify_log
 
 Clock = Callable[[], int]
@@ -228,29 +228,67 @@ class AuditLog:
         self._appended = True
         return list(range(start, start + len(items)))
 
+    def append_written(self, kind: EntryKind, entries: Iterable[tuple[str, Mapping[str, Any]]],
+                       chunk: int = 20_000) -> range:
+        """Log bodies the caller has already written as `canonical_json` would, each beside a
+        mapping that holds at least the fields the rollups read, in one durable transaction;
+        returns the sequence numbers. For a writer of millions of entries of one kind (an
+        import): the bodies are not written again, and rows go to the store a chunk at a
+        time, so nothing holds them all, yet they go in whole or not at all. A body that is
+        not what its mapping says is a rollup `verify` names."""
+        self._signing_key()
+        db = self._db
+        db.begin()
+        try:
+            self._load()
+            start = self._size
+            state = self._write((kind.value, text, fields) for text, fields in entries)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        self._size, self._last_time, self._frontier = state
+        self._appended = True
+        return range(start, state[0])
+
     def _written(self, items: Sequence[tuple[EntryKind | str, Mapping[str, Any]]]
                  ) -> tuple[int, int, Frontier]:
         """Insert a batch inside the caller's transaction; the log's size, last time and
         frontier after it."""
+        return self._write((EntryKind(kind).value, canonical_json(body), body)
+                           for kind, body in items)
+
+    def _write(self, entries: Iterable[tuple[str, str, Mapping[str, Any]]],
+               chunk: int = 20_000) -> tuple[int, int, Frontier]:
+        """Insert (kind, canonical body, fields the rollups read) inside the caller's
+        transaction, a chunk of rows at a time; the log's size, last time and frontier
+        after them."""
         db = self._db
-        start, last, now = self._size, self._last_time, self._clock()
-        rows, leaves, counted = [], [], []
-        for seq, (kind, body) in enumerate(items, start):
-            last = max(now, last + 1)
-            name, text = EntryKind(kind).value, canonical_json(body)
-            leaf = merkle.leaf_hash(leaf_data(last, name, text))
-            rows.append((seq, last, name, text, leaf))
-            leaves.append(leaf)
-            counted.append((last, name, body))
+        seq, last, now = self._size, self._last_time, self._clock()
         frontier = Frontier.restore(self._frontier.nodes())
-        frontier.extend(leaves)
-        db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
-        db.executemany(UPSERT, [(*k, *v) for k, v in accumulate(counted).items()])
+        totals: dict[Key, list[int]] = {}
+        rows: list[tuple[int, int, str, str, bytes]] = []
+        for name, text, fields in entries:
+            last = max(now, last + 1)
+            rows.append((seq, last, name, text,
+                         merkle.leaf_hash(leaf_data(last, name, text))))
+            add_to(totals, last, name, fields)
+            seq += 1
+            if len(rows) >= chunk:
+                self._insert(rows, frontier)
+                rows = []
+        self._insert(rows, frontier)
+        db.executemany(UPSERT, [(*k, *v) for k, v in totals.items()])
         db.execute(
             "UPDATE tree SET size = ?, time_us = ?, frontier = ?",
             (frontier.size, last, pack_frontier(frontier)),
         )
         return frontier.size, last, frontier
+
+    def _insert(self, rows: list[tuple[int, int, str, str, bytes]], frontier: Frontier) -> None:
+        if rows:
+            self._db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+            frontier.extend([row[4] for row in rows])
 
     def append(self, kind: EntryKind | str, body: Mapping[str, Any]) -> int:
         return self.append_many([(kind, body)])[0]
@@ -322,7 +360,7 @@ class AuditLog:
         process may have rotated it since this one read its key, so the key is read again
         from where it is kept; an old key is refused, never used."""
         row = self._db.execute(
-            "SELECT seq, body FROM entries WHERE kind = 'key-rotation' AND kind <> 'decision' "
+            f"SELECT seq, body FROM entries WHERE kind = 'key-rotation' AND {OTHERS} "
             "ORDER BY seq DESC LIMIT 1").fetchone()
         if row is None:
             return key
@@ -531,6 +569,18 @@ class AuditLog:
             raise LogError("the audit log answers SELECT statements only")
         return self._db.execute(sql, params)
 
+    def since(self, seq: int, kinds: Sequence[EntryKind]) -> list[AuditEntry]:
+        """Entries of these kinds after `seq`, oldest first: a catch-up reads only the kinds
+        it wants, not the history an import may have appended meanwhile."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" * len(kinds))
+        rows = self._db.execute(
+            f"SELECT seq, time_us, kind, body, leaf FROM entries WHERE seq > ? AND kind IN "
+            f"({marks}) ORDER BY seq", [seq, *(k.value for k in kinds)])
+        return [AuditEntry(n, t, EntryKind(k), json.loads(b), leaf)
+                for n, t, k, b, leaf in rows]
+
     def events(self, kinds: Sequence[EntryKind]) -> list[AuditEntry]:
         """Every entry of the given kinds other than decisions (policy changes, reviews...)."""
         if not kinds:
@@ -538,7 +588,7 @@ class AuditLog:
         marks = ", ".join("?" * len(kinds))
         rows = self._db.execute(
             f"SELECT seq, time_us, kind, body, leaf FROM entries WHERE kind IN ({marks}) "
-            f"AND kind <> 'decision' ORDER BY seq", [k.value for k in kinds]
+            f"AND {OTHERS} ORDER BY seq", [k.value for k in kinds]
         )
         return [AuditEntry(seq, t, EntryKind(k), json.loads(b), leaf)
                 for seq, t, k, b, leaf in rows]

@@ -26,8 +26,8 @@ GROUPS: dict[str, str] = {key: spec.group for key, spec in KEYS.items() if spec.
 
 Key = tuple[str, str, str, str, str]
 
-CATEGORY, KEY, OUTCOME, PHOTO, RECORDS = keys_of(
-    RequestRecord, "category", "key", "outcome", "photo_released", "records")
+CATEGORY, KEY, OUTCOME, PHOTO, RECORDS, TIME = keys_of(
+    RequestRecord, "category", "key", "outcome", "photo_released", "records", "time")
 """The body keys the rules read."""
 
 
@@ -67,8 +67,14 @@ def _day(index: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(index * 86_400))
 
 
+IMPORTED = "imported"
+"""An imported request counts on the day it was made, which its body gives (UTC, ISO 8601),
+not on the day it was appended."""
+
+
 def rollup_key(time_us: int, kind: str, body: Mapping[str, Any]) -> Key:
-    return (day_of(time_us), kind, _text(body, CATEGORY), GROUPS.get(_text(body, KEY), ""),
+    day = _text(body, TIME)[:10] if kind == IMPORTED else day_of(time_us)
+    return (day, kind, _text(body, CATEGORY), GROUPS.get(_text(body, KEY), ""),
             _text(body, OUTCOME))
 
 
@@ -84,12 +90,21 @@ def accumulate(rows: Iterable[tuple[int, str, Mapping[str, Any]]]) -> dict[Key, 
     """A batch's additions, one row per key: [entries, photos, records]."""
     totals: dict[Key, list[int]] = {}
     for time_us, kind, body in rows:
-        photos, records = counts(body)
-        row = totals.setdefault(rollup_key(time_us, kind, body), [0, 0, 0])
+        add_to(totals, time_us, kind, body)
+    return totals
+
+
+def add_to(totals: dict[Key, list[int]], time_us: int, kind: str, body: Mapping[str, Any]
+           ) -> None:
+    """Count one entry into a batch's additions."""
+    photos, records = counts(body)
+    row = totals.get(key := rollup_key(time_us, kind, body))
+    if row is None:
+        totals[key] = [1, photos, records]
+    else:
         row[0] += 1
         row[1] += photos
         row[2] += records
-    return totals
 
 
 UPSERT = (
@@ -107,6 +122,8 @@ def recompute_sql(d: Dialect) -> str:
     one JSON parse per field list, not per field; `implied` applies the rules to the groups."""
     if d is POSTGRES:
         j = "(body::jsonb)"
+        made = (f"CASE WHEN jsonb_typeof({j}->'{TIME}') = 'string' "
+                f"THEN substr({j}->>'{TIME}', 1, 10) ELSE '' END")
         fields = ", ".join(f"{j}->'{name}'" for name in _FIELDS)
         dims = f"jsonb_build_array({fields})::text"
         records = (f"CASE WHEN jsonb_typeof({j}->'{RECORDS}') = 'array' "
@@ -114,7 +131,10 @@ def recompute_sql(d: Dialect) -> str:
     else:
         dims = "json_extract(body, " + ", ".join(f"'$.{name}'" for name in _FIELDS) + ")"
         records = f"coalesce(json_array_length(body, '$.{RECORDS}'), 0)"
-    return (f"SELECT {d.day}, kind, {dims}, count(*), sum({records}) FROM entries "
+        made = (f"CASE WHEN json_type(body, '$.{TIME}') = 'text' "
+                f"THEN substr(json_extract(body, '$.{TIME}'), 1, 10) ELSE '' END")
+    day = f"CASE WHEN kind = '{IMPORTED}' THEN {made} ELSE {d.day} END"
+    return (f"SELECT {day}, kind, {dims}, count(*), sum({records}) FROM entries "
             f"WHERE seq < ? GROUP BY 1, 2, 3")
 
 

@@ -46,7 +46,7 @@ from .ranges import (
 )
 from .rollups import COLUMNS, Rollup, as_rollups, recompute_sql
 from .rollups import implied as implied_rollups
-from .sql import Db
+from .sql import OTHERS, Db
 
 
 class Tamper(Enum):
@@ -158,7 +158,7 @@ class _Pass:
             ).fetchall()
             rotations = db.execute(
                 "SELECT seq, body FROM entries WHERE kind = 'key-rotation' AND "
-                "kind <> 'decision' AND seq < ? ORDER BY seq", (self.size,)).fetchall()
+                f"{OTHERS} AND seq < ? ORDER BY seq", (self.size,)).fetchall()
             # Rows past the size the log recorded; one a gateway appends later is not one.
             (self.before,) = db.execute("SELECT max(seq) FROM entries WHERE seq < 0").fetchone()
             (self.beyond,) = db.execute(

@@ -45,7 +45,7 @@ from ..audit.keys import (
 )
 from ..audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ..audit.records import published, request_of
-from ..audit.search import SEARCHED, Filters
+from ..audit.search import SEARCHED, Filters, made_us, scan
 from ..audit.trusted import (
     Seen,
     StateCheck,
@@ -395,14 +395,14 @@ def _moment(text: str, name: str, end_of_day: bool = False) -> int:
 
 def search_entries(folder: DataDir, code: str, filters: Filters,
                    limit: int) -> Iterator[AuditEntry]:
-    """Matching decision and review entries, newest first."""
+    """Matching request entries (live, imported or reviewed), newest first, each by its own
+    time."""
     log = read_state_log(folder, code)
     if log is None:
         raise AuditCommandError(f"{code} has no audit log yet in {folder.root}")
     with log:
         found = 0
-        for entry in log.scan(SEARCHED, filters.since_us,
-                              filters.until_us):
+        for entry in scan(log, SEARCHED, filters.since_us, filters.until_us):
             if filters.match(entry):
                 yield entry
                 found += 1
@@ -423,7 +423,8 @@ def search_command(
     limit: int = LIMIT,
     as_json: bool = options.JSON,
 ) -> None:
-    """List decision entries that match every filter given, newest first."""
+    """List request entries (live, imported or reviewed) that match every filter given,
+    newest first; an imported request by when it was made."""
     with answering(as_json):
         folder, code = _located(data, state)
         filters = Filters(
@@ -435,7 +436,7 @@ def search_command(
             _moment(until, "--until", end_of_day=True) if until else None)
         found = list(search_entries(folder, code, filters, limit))
     if as_json:
-        typer.echo(json.dumps([{"seq": e.seq, "time": when(e.time_us).isoformat(),
+        typer.echo(json.dumps([{"seq": e.seq, "time": when(made_us(e)).isoformat(),
                                 "kind": e.kind.value, "body": e.body} for e in found],
                               indent=2, ensure_ascii=False))
         return
@@ -443,7 +444,7 @@ def search_command(
     rows = []
     for e in found:
         r = request_of(e)
-        rows.append([str(e.seq), f"{when(e.time_us):%Y-%m-%d %H:%M:%S}", r.ori, r.key,
+        rows.append([str(e.seq), f"{when(made_us(e)):%Y-%m-%d %H:%M:%S}", r.ori, r.key,
                      r.outcome, names(r.ori) if r.ori else "", r.category, e.kind.value,
                      r.policies[0] if r.policies else ""])
     shown = plural(len(found), "matching entry", "matching entries")

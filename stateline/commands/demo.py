@@ -8,10 +8,13 @@ accounts and prints them: whoever lost the first run's output runs the demo agai
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console, Group
@@ -22,6 +25,14 @@ from rich.text import Text
 from ..datadir import DataDir
 from ..sim import scenario
 from ..sim.drive import Outage, Tally, drive
+from ..sim.history import (
+    FOLDER,
+    PER_DAY,
+    Imported,
+    imported_through,
+    span_for,
+    write_and_import,
+)
 from ..sim.nation import NationError
 from ..sim.summary import snapshot, summarize
 from ..sim.traffic import traffic
@@ -35,6 +46,7 @@ from . import serve as serving
 from .demo_tables import (
     accounts_table,
     categories_table,
+    history_line,
     progress_line,
     scenario_table,
     states_table,
@@ -56,6 +68,11 @@ SERVE = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard after
                                                       "Ctrl-C.")
 PORT = typer.Option(8750, "--port", min=1, max=65535, help="The dashboard's port on 127.0.0.1.")
 REBUILD = typer.Option(False, "--rebuild", help="Replace whatever nation the folder holds.")
+HISTORY = typer.Option(True, "--history/--no-history", help="Write each state's switch records "
+                       "for the two years before this one and this year to yesterday, and "
+                       "import them (a run imports only days not yet imported).")
+WORKERS = 2
+"""Processes writing and importing the states' histories side by side."""
 
 
 def run(
@@ -66,6 +83,7 @@ def run(
     serve: bool = SERVE,
     port: int = PORT,
     rebuild: bool = REBUILD,
+    history: bool = HISTORY,
 ) -> None:
     """Build (or reuse) an eight-state nation, run realistic traffic through the switch, print
     what each state answered, then serve the dashboard."""
@@ -82,6 +100,8 @@ def run(
         _prepare(folder, residents, rebuild)
     policies = {code: scenario.policy_in_force(folder, code) for code in scenario.CODES}
     console.print(scenario_table(policies))
+    if history:
+        _history(folder)
     before = snapshot(folder, scenario.CODES)
     with _phase("Traffic and answers done"):
         tally = asyncio.run(_traffic(folder, seconds, rate))
@@ -146,6 +166,37 @@ def _prepare(folder: DataDir, residents: int, rebuild: bool) -> None:
         console.print("Put the demo's policies in place, with Oregon's court order "
                       f"{scenario.ORDER_REFERENCE} and New York's notice duty.")
 
+
+def _history(folder: DataDir) -> None:
+    """Each state's past traffic, written as its switch would export it and imported, a
+    process per state at a time, the busiest first so the two processes end together; a
+    state whose log already reaches yesterday is left alone."""
+    today = datetime.now(UTC).date()
+    due = {code: span for code in sorted(scenario.CODES, key=lambda c: -PER_DAY[c])
+           if (span := span_for(today, imported_through(folder, code))) is not None}
+    if not due:
+        console.print("History: every state's log already holds its past traffic up to "
+                      "yesterday.")
+        return
+    started = time.monotonic()
+    progress = Progress(TextColumn("History"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total} states written and imported"), TimeElapsedColumn(),
+        console=console, transient=True)
+    task = progress.add_task("history", total=len(due))
+    done: list[Imported] = []
+    spawn = multiprocessing.get_context("spawn")  # no copy of this process's threads or stores
+    with progress if console.is_terminal else nullcontext(), ProcessPoolExecutor(
+            min(WORKERS, len(due)), mp_context=spawn) as pool:
+        futures = [pool.submit(write_and_import, str(folder.root), code, span, today)
+                   for code, span in due.items()]
+        try:
+            for future in as_completed(futures):
+                done.append(future.result())
+                progress.advance(task)
+        except BaseException:  # one state refused: the others not begun are not begun
+            pool.shutdown(cancel_futures=True)
+            raise
+    console.print(history_line(done, time.monotonic() - started, folder.root / FOLDER))
 
 
 async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:

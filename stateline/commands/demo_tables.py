@@ -4,6 +4,7 @@ answered, who asked for what, and the dashboard accounts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich import box
 from rich.table import Table
@@ -12,6 +13,7 @@ from rich.text import Text
 from ..directory.categories import CATEGORIES
 from ..policy.presets import presets
 from ..sim.drive import DOWN, Tally
+from ..sim.history import Imported
 from ..sim.scenario import STATES, DemoState
 from ..sim.summary import StateSummary
 
@@ -41,6 +43,20 @@ def described(state: DemoState, name: str) -> tuple[str, str]:
     summaries = {p.name: p.summary for p in presets()}
     now = summaries.get(name, "a policy written for the state, not a shipped preset")
     return f"{name} (demo: {state.preset})", f"{now} (changed since the demo set {state.preset})"
+
+
+def history_line(done: Sequence[Imported], seconds: float, folder: Path) -> str:
+    """What history the demo brought in: the years, the requests and how long it took."""
+    added = [i for i in done if i.requests]
+    if not added:
+        return f"History: each state's files in {folder} were imported before; nothing added."
+    first = min(i.written.span.first for i in added)
+    last = max(i.written.span.last for i in added)
+    years = first.year if first.year == last.year else f"{first.year}-{last.year}"
+    requests = sum(i.requests for i in added)
+    return (f"History: imported {requests:,} requests of {years} ({first.isoformat()} to "
+            f"{last.isoformat()}) from {len(added)} states' switch records in {seconds:.1f} s; "
+            f"the files are in {folder}.")
 
 
 def progress_line(tally: Tally) -> Text:

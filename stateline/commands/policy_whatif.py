@@ -24,6 +24,7 @@ from ..datadir import DataDir
 from ..policy.presets import UnknownPreset, preset
 from ..policy.store import StateError, checked_state
 from ..transparency.recorded import moment
+from ..transparency.stats import parse_period
 from ..transparency.whatif import Cell, Shift, WhatIf, to_json, whatif
 from . import options, policy_state
 from .policy import app  # the module, not names: it imports the policy group too
@@ -33,6 +34,8 @@ PRESET = typer.Option(None, "--preset", help="Or a shipped preset by name, e.g. 
 SINCE = typer.Option(None, "--since", help="Replay requests from this day or time on "
                                            "(YYYY-MM-DD[THH:MM], UTC; default: all).")
 UNTIL = typer.Option(None, "--until", help="Up to this day (whole day) or time, UTC.")
+PERIOD = typer.Option(None, "--period", help="Or a whole period: 2025, 2025-Q1, 2025-03 or "
+                                             "2025-01-01..2025-06-30 (UTC days).")
 
 
 @contextmanager
@@ -83,23 +86,41 @@ def whatif_command(
     preset_name: str | None = PRESET,
     since: str | None = SINCE,
     until: str | None = UNTIL,
+    period: str | None = PERIOD,
     as_json: bool = options.JSON,
 ) -> None:
     """Replay recorded requests under a candidate policy: what it would have denied, held or
-    let through, by category and message group. Nothing is installed."""
+    let through, by category and message group. Requests imported from the state switch's
+    records are replayed too, by when they were made. Nothing is installed."""
     folder = DataDir.resolve(data)
     source = str(policy) if policy else preset_name or "candidate"
     with policy_state.answering(as_json, source=source):
         code = checked_state(folder, state)
         text, label = _candidate(policy, preset_name)
-        start = parse_moment(since, "--since") if since else None
-        end = parse_moment(until, "--until", end_of_day=True) if until else None
+        start, end = _range(since, until, period)
         with reading(code):
             result = whatif(folder, code, text, start, end)
     if as_json:
         typer.echo(json.dumps({"candidate_name": label, **to_json(result)}, indent=2))
         return
     _print(result, label)
+
+
+def _range(since: str | None, until: str | None,
+           period: str | None) -> tuple[datetime | None, datetime | None]:
+    """The moments replayed from and up to (None: no bound), from --since and --until or
+    from --period."""
+    if period is not None:
+        if since or until:
+            raise StateError("give --period, or --since and --until, not both")
+        try:
+            found = parse_period(period)
+        except ValueError as error:
+            raise StateError(str(error)) from None
+        return (parse_moment(found.first.isoformat(), "--period"),
+                parse_moment(found.last.isoformat(), "--period", end_of_day=True))
+    return (parse_moment(since, "--since") if since else None,
+            parse_moment(until, "--until", end_of_day=True) if until else None)
 
 
 SHOWN = {Shift.UNCHANGED: "same", Shift.NEWLY_DENIED: "denied",
@@ -113,8 +134,10 @@ def _print(result: WhatIf, label: str) -> None:
 
     period = (f"from {_day(result.since_us)}" if result.since_us else "from the start") + (
         f" to {_day(result.until_us)}" if result.until_us else " to now")
+    imported = (f", {result.imported:,} of them imported from the state switch's records"
+                if result.imported else "")
     say(f"{result.state} what-if: {label} (candidate {result.candidate[:16]}), "
-        f"{result.replayed:,} recorded requests {period}.")
+        f"{result.replayed:,} recorded requests {period}{imported}.")
     say("Not installed: the policy in force is unchanged.")
     rows = [(_row(cell, category if number == 0 else ""), None)
             for category, total in result.by_category().items()
@@ -145,7 +168,8 @@ def _print(result: WhatIf, label: str) -> None:
         say("Examples, newest of each change:")
         for e in result.examples:
             say(f"  {moment(e.time_us):%Y-%m-%d %H:%M} {e.request_id} {e.ori} {e.category} "
-                f"{e.key}: {e.before} -> {e.after}" + (f" ({e.policy})" if e.policy else ""))
+                f"{e.key}: {e.before} -> {e.after}" + (f" ({e.policy})" if e.policy else "")
+                + (" [imported]" if e.imported else ""))
     for why, count in result.skipped.items():
         say(f"Not replayed: {count:,} entries ({why}).")
     for note in result.notes:

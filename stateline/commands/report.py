@@ -116,6 +116,18 @@ def _build(data: str, state: str | None, period: str | None, form: str, out: Pat
             raise ReportCommandError(f"cannot write {out}: {error.strerror}") from None
     typer.echo(f"{report.state} {report.period.label}: {form.lower()} report written to {out} "
                f"({_summary(report)})")
+    for line in counted_from(report):
+        typer.echo(f"  {line}")
+
+
+def counted_from(report: PublicReport) -> list[str]:
+    """Where the period's requests were counted from, a line each, when some were imported:
+    "1,204 requests from the state switch's records, imported on 2026-12-07 (3f2a9c1b0d4e)"."""
+    return [f"{_count(c.requests)} requests {c.said()}" for c in report.sources]
+
+
+def _count(value: int | str) -> str:
+    return f"{value:,}" if isinstance(value, int) else value
 
 
 def _summary(report: PublicReport) -> str:

@@ -1,5 +1,6 @@
 """What a run did to each state's audit log, read from the rollups kept beside the entries
-(never a rescan): requests and disclosures by statistics category, denials, holds, photos."""
+(never a rescan): requests (live, or imported from a state switch's records) and disclosures
+by statistics category, denials, holds, photos."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..audit import EntryKind, open_state_log
+from ..audit import open_state_log
+from ..audit.entries import FIRST_HAND_KINDS
 from ..audit.rollups import DISCLOSED
 from ..datadir import DataDir
 
@@ -16,13 +18,13 @@ Counts = Counter[tuple[str, str, str]]
 
 
 def snapshot(data: DataDir, states: Iterable[str]) -> dict[str, Counts]:
-    """Each state's decision counts so far, all days together."""
+    """Each state's request counts so far, live and imported, all days together."""
     found: dict[str, Counts] = {}
     for state in states:
         counts: Counts = Counter()
         with open_state_log(data, state) as log:
             for row in log.rollups():
-                if row.kind == EntryKind.DECISION.value:
+                if row.kind in FIRST_HAND_KINDS:
                     counts[(row.category, row.outcome, "entries")] += row.entries
                     counts[(row.category, row.outcome, "photos")] += row.photos
         found[state] = counts

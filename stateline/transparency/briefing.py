@@ -36,8 +36,10 @@ from .briefing_counts import (
     volumes,
 )
 from .briefing_gaps import IMMIGRATION, Gap, gaps
-from .flags import FlagReport, Settings, find_flags
-from .recorded import moment, ordered
+from .flag_rules import Weekly
+from .flags import FlagReport, Settings, find_flags, weekly_json
+from .provenance import ImportedFile, imported_files
+from .recorded import micros, moment, ordered
 from .whatif import Cell, History, Shift, read_history, replay
 
 WATCHED = IMMIGRATION[:3]
@@ -81,6 +83,13 @@ class Briefing:
     replayed: int
     """Requests of the last twelve months the presets were replayed against."""
     charts: dict[str, str]
+    files: tuple[ImportedFile, ...] = ()
+    """Files of the state switch's records the counts were partly read from (since the start
+    of last year), with how many requests each holds."""
+    replayed_imported: int = 0
+    """Of the requests replayed, those imported from the state switch's records."""
+    displaced: tuple[tuple[Weekly, str], ...] = ()
+    """Every other federal and 287(g) category's weeks around each block, with its chart."""
 
 
 def briefing(data: DataDir, state: str, now: datetime | None = None,
@@ -96,11 +105,13 @@ def briefing(data: DataDir, state: str, now: datetime | None = None,
         snapshot = directory.snapshot()
     engine = PolicyEngine(code, source, snapshot, rules)
     history = read_history(data, code, _start(months_back(today)), now)
+    start = date(today.year - 1, 1, 1)
     with open_state_log(data, code) as log:
-        counts = volumes(log.rollups(date(today.year - 1, 1, 1).isoformat(),
-                                     today.isoformat()), today)
+        counts = volumes(log.rollups(start.isoformat(), today.isoformat()), today)
         changes = policy_changes(log.events([EntryKind.POLICY_CHANGE]))
+        files = imported_files(log.select, log.dialect, micros(start), micros(now))
     federal = federal_requesters(history.shapes)
+    flags = find_flags(data, code, now - timedelta(days=365), now, settings)
     agencies: dict[str, int] = {}
     for agency in snapshot.agencies.values():
         if agency.active:
@@ -109,10 +120,11 @@ def briefing(data: DataDir, state: str, now: datetime | None = None,
     return Briefing(
         code, STATES.get(code, code), now, engine.version, explain(engine, rules),
         {name: agencies[name] for name in ordered(agencies)}, gaps(engine, rules), counts,
-        federal, changes, find_flags(data, code, now - timedelta(days=365), now, settings),
-        preset_effects(history, source.text, rules), sum(c.entries for c in history.shapes),
+        federal, changes, flags, preset_effects(history, source.text, rules),
+        sum(c.entries for c in history.shapes),
         {"monthly": charts.monthly(counts), "years": charts.years(counts),
-         "federal": charts.federal(federal)})
+         "federal": charts.federal(federal)}, tuple(files), history.imported,
+        tuple((w, charts.displaced(w)) for r in flags.results for w in r.weekly))
 
 
 def _start(day: date) -> datetime:
@@ -177,6 +189,7 @@ def render(found: Briefing, dashboard: str | None = None) -> str:
         elements=ELEMENTS,
         watched=WATCHED, element_access=element_access, paths=paths,
         total_requests=sum(r.requests for r in rows),
+        imported_requests=sum(found.volumes.imported),
         immigration_requests=sum(r.requests for r in immigration),
         immigration_disclosed=sum(r.disclosed for r in immigration),
         explanations=[(r.rule, r.rule.explain(found.flags.settings))
@@ -209,8 +222,18 @@ def to_json(found: Briefing) -> dict[str, Any]:
                             "removed": list(c.removed), "failed": c.failed}
                            for c in found.changes],
         "flags": [{"rule": f.rule, "ori": f.ori, "name": f.name, "count": f.count,
-                   "detail": f.detail, "examples": list(f.examples)}
+                   "detail": f.detail, "examples": list(f.examples), "imported": f.imported}
                   for f in found.flags.flags],
+        "displaced": [weekly_json(w) for w, _ in found.displaced],
+        "imported": {
+            "twelve_months": sum(found.volumes.imported),
+            "by_month": dict(zip(found.volumes.months, found.volumes.imported, strict=True)),
+            "last_year": found.volumes.imported_years[0],
+            "last_year_to_date": found.volumes.imported_years[1],
+            "this_year_to_date": found.volumes.imported_years[2],
+            "files": [{"sha256": f.sha256, "file": f.file, "imported": f.imported_on,
+                       "requests": f.requests, "said": f.said()} for f in found.files]},
+        "replayed_imported": found.replayed_imported,
         "presets": [{"name": p.name, "in_force": p.in_force, "newly_denied": p.newly_denied,
                      "newly_held": p.newly_held, "newly_answered": p.newly_answered,
                      "other_changed": p.other_changed,

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from .briefing_counts import FederalRequesters, Volumes
 from .charts import svg as page_svg
+from .flag_rules import Weekly
 
 _RC: dict[Any, Any] = {"svg.hashsalt": "stateline-briefing", "svg.fonttype": "none", "font.size": 8,
        "axes.spines.top": False, "axes.spines.right": False}
@@ -95,6 +96,31 @@ def federal(requesters: FederalRequesters) -> str:
     if rows:
         axes.legend(frameon=False, fontsize=7, ncols=2, loc="upper left",
                     bbox_to_anchor=(0, -0.12 - 0.6 / (len(rows) + 2)))
+    else:
+        _empty(axes)
+    return svg(figure)
+
+
+def displaced(weekly: Weekly) -> str:
+    """Each other federal and 287(g) category's requests week by week around a block: a
+    rise after the dashed line is traffic that may have moved."""
+    figure = _figure(7.0, 2.4)
+    axes = figure.add_subplot()
+    places = list(range(len(weekly.weeks)))
+    shown = [(c, n) for c, n in weekly.counts.items() if any(n)]
+    for k, (category, counts) in enumerate(shown):
+        axes.plot(places, counts, label=category, color=PALETTE[k % len(PALETTE)],
+                  marker="os^Dvx*"[k % 7], markersize=3, linewidth=1.2,
+                  linestyle=("-", "--", ":", "-.")[k % 4])
+    axes.axvline(weekly.before - 0.5, color="#404040", linestyle="--", linewidth=0.8)
+    b = weekly.block
+    axes.set_xticks(places, [f"{w:%m-%d}" for w in weekly.weeks], rotation=30, ha="right")
+    axes.set_ylabel("requests a week")
+    axes.set_title(f"Other federal and 287(g) requests around the {b.category} block of "
+                   f"{b.day} ({b.how})", loc="left")
+    if shown:
+        axes.legend(frameon=False, fontsize=7, ncols=4, loc="upper left",
+                    bbox_to_anchor=(0, -0.3))
     else:
         _empty(axes)
     return svg(figure)

@@ -1,6 +1,8 @@
 """The numbers a coordinator's briefing gives: requests by category over the last twelve
 months and this year against last, the federal offices that asked most, and every policy
 change. Counts come from the audit rollups and the replay history; nothing is rescanned twice.
+Requests imported from the state switch's records count like live ones, on the day they were
+made, and how many were imported is kept beside each count that includes them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..audit import AuditEntry, Rollup
+from ..audit.entries import FIRST_HAND_KINDS
 from .recorded import ShapeCount, ordered
 
 DISCLOSED = ("released", "partial")
@@ -61,6 +64,15 @@ class Volumes:
     categories: tuple[CategoryRow, ...]
     """The twelve months' requests by category and outcome, photos released."""
     years: tuple[YearRow, ...]
+    imported: tuple[int, ...] = ()
+    """Of each month's requests, those imported from the state switch's records."""
+    imported_years: tuple[int, int, int] = (0, 0, 0)
+    """Imported requests of last year, of last year to the same day, of this year so far."""
+
+    @property
+    def built_from_imported(self) -> bool:
+        """Some of what the charts show was read from the state switch's records."""
+        return any(self.imported) or any(self.imported_years)
 
 
 def twelve_months(today: date) -> tuple[str, ...]:
@@ -73,7 +85,7 @@ def twelve_months(today: date) -> tuple[str, ...]:
 
 
 def volumes(rollups: Iterable[Rollup], today: date) -> Volumes:
-    """From decision rollups reaching back to the start of last year."""
+    """From live and imported request rollups reaching back to the start of last year."""
     months = twelve_months(today)
     first = f"{months[0]}-01"
     last_year_to_date = _same_day_last_year(today).isoformat()
@@ -81,27 +93,34 @@ def volumes(rollups: Iterable[Rollup], today: date) -> Volumes:
     outcomes: dict[str, Counter[str]] = {}
     photos: Counter[str] = Counter()
     years: dict[str, list[int]] = {}
+    imported: Counter[str] = Counter()
+    imported_years = [0, 0, 0]
     for r in rollups:
-        if r.kind != "decision" or r.day > today.isoformat():
+        if r.kind not in FIRST_HAND_KINDS or not r.day or r.day > today.isoformat():
             continue
+        was_imported = r.kind == "imported"
         if r.day >= first:
             monthly.setdefault(r.category, Counter())[r.day[:7]] += r.entries
             outcomes.setdefault(r.category, Counter())[r.outcome] += r.entries
             photos[r.category] += r.photos
+            imported[r.day[:7]] += r.entries if was_imported else 0
         year = int(r.day[:4])
         counts = years.setdefault(r.category, [0, 0, 0])
-        if year == today.year - 1:
-            counts[0] += r.entries
-            counts[1] += r.entries if r.day <= last_year_to_date else 0
-        elif year == today.year:
-            counts[2] += r.entries
+        for into in (counts, imported_years) if was_imported else (counts,):
+            if year == today.year - 1:
+                into[0] += r.entries
+                into[1] += r.entries if r.day <= last_year_to_date else 0
+            elif year == today.year:
+                into[2] += r.entries
     order = ordered(set(monthly) | set(years))
     return Volumes(
         today, months,
         {c: tuple(monthly.get(c, Counter())[m] for m in months) for c in order if c in monthly},
         tuple(CategoryRow(c, {o: outcomes[c][o] for o in OUTCOMES if outcomes[c][o]},
                           photos[c]) for c in order if c in outcomes),
-        tuple(YearRow(c, *years[c]) for c in order if c in years))
+        tuple(YearRow(c, *years[c]) for c in order if c in years),
+        tuple(imported[m] for m in months),
+        (imported_years[0], imported_years[1], imported_years[2]))
 
 
 def _same_day_last_year(today: date) -> date:

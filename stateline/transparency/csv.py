@@ -1,5 +1,6 @@
 """A report as one CSV file in long form, a row per published count: easy to load into a
-spreadsheet or a data frame, with the same marks as the JSON for counts not shown. Text cells
+spreadsheet or a data frame, with the same marks as the JSON for counts not shown. Where some
+requests were imported from the state switch's records, "about" rows say so file by file. Text cells
 a spreadsheet would run as formulas (a policy's reason, say) are quoted as the directory's
 export quotes them."""
 
@@ -28,6 +29,14 @@ def render(report: PublicReport) -> str:
         writer.writerow(_cells("about", "", "", name, "", "", value))
     for n, key in enumerate(a.witnesses):
         writer.writerow(_cells("about", "", "", f"witness_{n + 1}", "", "", key))
+    for n, source in enumerate(report.sources):
+        writer.writerow(_cells("about", "", "", f"source_{n + 1}", "", "", source.said()))
+        if source.sha256:
+            writer.writerow(_cells("about", "", "", f"source_{n + 1}_sha256", "", "",
+                                   source.sha256))
+        day = ("imported on", source.imported_on) if source.imported_on else ("", "")
+        writer.writerow(_cells("sources", "requests", "source", source.label, *day,
+                               source.requests))
     if report.headline is not None:
         h = report.headline
         for measure, values in (("requests", h.requests), ("disclosures", h.disclosures)):

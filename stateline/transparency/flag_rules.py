@@ -1,17 +1,22 @@
-"""The four proxy-query rules, each a small check fed the period's decisions oldest first.
+"""The proxy-query rules, each a small check fed the period's requests oldest first (live
+decisions and those imported from the state switch's records, by when they were made).
 
 A check keeps only what its rule needs (counts per agency, recently refused subjects) and
 says at the end which agencies it flags. Parameters come from `Settings`, with defaults a
 state can change; the plain-language explanation of each rule lives beside it in `flags.py`.
+The displaced-traffic rule reads daily counts instead (`displacement`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from ..audit import Rollup
 from ..protocol import birth_date
+from .provenance import FROM_RECORDS
 from .recorded import Recorded
 
 DAY_US = 86_400_000_000
@@ -47,6 +52,19 @@ class Settings:
     text_fields: frozenset[str] = frozenset({"ATN"})
     """Free-text query fields scanned for words."""
     words: tuple[str, ...] = WORDS
+    displaced_weeks: int = 8
+    """Displacement rule: weeks compared on each side of a block (its own week left out)."""
+    displaced_factor: float = 1.5
+    """Displacement rule: flag a category whose weekly requests after a block are more than
+    this many times its weekly requests before."""
+    displaced_minimum: int = 30
+    """Displacement rule: fewer requests after the block than this never flag."""
+    block_share: float = 0.9
+    """Displacement rule, imported history: the share of a category's requests denied from
+    the week it counts as blocked on (and at most one minus it in the weeks before)."""
+    displaced_reach_days: int = 730
+    """Displacement rule: blocks this many days before the end of the period are compared:
+    traffic a block moves stays moved, and only history shows it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +81,8 @@ class Flag:
     detail: str
     before: tuple[str, ...] = ()
     """For each example, the refused request it followed, where a rule pairs them."""
+    imported: int = 0
+    """How many of the requests it rests on were imported from the state switch's records."""
 
 
 @dataclass(slots=True)
@@ -78,9 +98,11 @@ class Tally:
     examples: list[str] = field(default_factory=list)
     before: list[str] = field(default_factory=list)
     notes: set[str] = field(default_factory=set)
+    imported: int = 0
 
     def add(self, row: Recorded, before: str = "") -> None:
         self.count += 1
+        self.imported += row.imported
         self.answered += row.outcome in DISCLOSED
         self.first_us = self.first_us or row.time_us
         self.last_us = row.time_us
@@ -90,18 +112,52 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """A category refused from a day on: by a policy change the log holds, or as the state
+    switch's imported records show it."""
+
+    category: str
+    day: date
+    how: str
+    """"policy change" or "imported records"."""
+    detail: str
+    """What shows it, in words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weekly:
+    """Requests from every other federal and 287(g) category, week by week, around a block."""
+
+    block: Block
+    weeks: tuple[date, ...]
+    """The Monday of each week compared, oldest first: `before` of them before the block's
+    week, the rest after it."""
+    before: int
+    counts: Mapping[str, tuple[int, ...]]
+    """Requests per week, by category."""
+    imported: Mapping[str, int]
+    """How many of each category's requests in those weeks were imported."""
+
+
+@dataclass(frozen=True, slots=True)
 class Period:
     since_us: int
     until_us: int
     covered_us: int
-    """When the log's decisions begin: a baseline cannot reach back further."""
+    """When the log's requests begin: a baseline cannot reach back further."""
+    days: tuple[Rollup, ...] = ()
+    """Daily counts from `Settings.displaced_reach_days` before the end on (rollups)."""
+    blocks: tuple[Block, ...] = ()
+    """Blocks the log's policy changes made."""
 
 
 class Check:
-    """Fed every decision of the period oldest first; `flags` gives the result."""
+    """Fed every request of the period oldest first; `flags` gives the result."""
 
     note = ""
     """Why the rule could not be applied, if it could not."""
+    weekly: tuple[Weekly, ...] = ()
+    """What a rule comparing weeks shows, flagged or not."""
 
     def __init__(self, name: str, settings: Settings, period: Period) -> None:
         self.name, self.settings, self.period = name, settings, period
@@ -118,11 +174,19 @@ class Check:
 
     def flags(self) -> list[Flag]:
         return [Flag(self.name, ori, t.name, t.category, t.count, t.first_us, t.last_us,
-                     tuple(t.examples), self.detail(t), tuple(t.before))
+                     tuple(t.examples), self.detail(t) + imported(t.imported, t.count),
+                     tuple(t.before), t.imported)
                 for ori, t in self.tallies.items()]
 
     def detail(self, tally: Tally) -> str:
         return "; ".join(sorted(tally.notes))
+
+
+def imported(count: int, of: int) -> str:
+    """"; 12 of them from the state switch's records", when a flag rests on imported ones."""
+    if not count:
+        return ""
+    return f"; {'all' if count == of else f'{count:,}'} of them {FROM_RECORDS}"
 
 
 def is_federal(row: Recorded) -> bool:

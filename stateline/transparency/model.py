@@ -11,7 +11,8 @@ from importlib import resources
 from typing import Any
 
 from ..errors import RequesterError
-from .stats import Period
+from .provenance import FROM_RECORDS, SHORT
+from .stats import GATEWAY, Period
 from .suppress import WITHHELD
 
 SCHEMA = "stateline/public-report/1"
@@ -108,6 +109,29 @@ class Headline:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedFrom:
+    """Where some of a report's requests were counted from: a file of the state switch's own
+    records imported into the log (by its digest and the day it was imported), or the state's
+    gateway. Listed when some of the year's requests were imported."""
+
+    label: str
+    """The row of the table `requests-by-source` it is."""
+    kind: str
+    """"imported" or "gateway"."""
+    sha256: str
+    """The imported file's SHA-256; "" for the gateway."""
+    imported_on: str
+    """The day (YYYY-MM-DD, UTC) the file was imported; "" for the gateway."""
+    requests: Shown
+    """The period's requests from it, as the table shows them."""
+
+    def said(self) -> str:
+        if self.kind == GATEWAY:
+            return "decided by the state's gateway"
+        return f"{FROM_RECORDS}, imported on {self.imported_on} ({self.sha256[:SHORT]})"
+
+
+@dataclass(frozen=True, slots=True)
 class PublicReport:
     state: str
     period: Period
@@ -117,6 +141,8 @@ class PublicReport:
     policy_changes: tuple[PolicyChange, ...]
     headline: Headline | None = None
     """For a year; quarters and months show the same counts in their tables."""
+    sources: tuple[CountedFrom, ...] = ()
+    """Where the period's requests were counted from, when some were imported."""
 
     def table(self, table_id: str) -> PublishedTable:
         return next(t for t in self.tables if t.id == table_id)
@@ -162,6 +188,9 @@ def as_json(report: PublicReport) -> dict[str, Any]:
                for name, notes in (("added", c.added), ("removed", c.removed),
                                    ("changed", c.changed))},
         } for c in report.policy_changes],
+        **({"sources": [{"label": c.label, "kind": c.kind, "sha256": c.sha256,
+                         "imported": c.imported_on, "requests": c.requests, "said": c.said()}
+                        for c in report.sources]} if report.sources else {}),
     }
 
 
@@ -202,7 +231,18 @@ def from_json(document: Any) -> PublicReport:
         tuple(_table(t, f"tables[{n}]") for n, t in enumerate(_list(document, "tables", ""))),
         tuple(_change(c, f"policy_changes[{n}]")
               for n, c in enumerate(_list(document, "policy_changes", ""))),
-        _headline(document.get("headline")))
+        _headline(document.get("headline")),
+        tuple(_source(c, f"sources[{n}]")
+              for n, c in enumerate(document.get("sources") or [])))
+
+
+def _source(item: Any, where: str) -> CountedFrom:
+    if not isinstance(item, dict):
+        raise ReportError(f"{where} is not an object")
+    label, kind, sha256, day = (_text(item, n, where)
+                                for n in ("label", "kind", "sha256", "imported"))
+    return CountedFrom(label, kind, sha256, day,
+                       _counts([item.get("requests")], f"{where}.requests")[0])
 
 
 def _headline(item: Any) -> Headline | None:

@@ -2,12 +2,16 @@
 
 Only the fields a reader needs leave the database: its own JSON functions pick them out of
 each entry's body, so Python never parses whole bodies, and what-if replay lets the database
-group identical requests, so millions of entries come back as a few thousand shapes. Reads
+group identical requests, so millions of entries come back as a few thousand shapes. Live
+decisions are found by time through their sequence numbers; requests imported from the state
+switch's records by the time they were made, through the index on it (`provenance`). Reads
 only: nothing here writes to the log.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from typing import Any
 from ..audit import AuditLog
 from ..audit.sql import POSTGRES, Dialect
 from ..directory.categories import CATEGORIES
+from .provenance import iso, made_between, made_us
 
 CHUNK = 50_000
 """Sequence numbers read per statement when streaming rows."""
@@ -51,6 +56,8 @@ class Shape:
     attested: bool
     multi_state: bool = False
     """Sent to several states (recorded since the switch passes it on; older entries: no)."""
+    imported: bool = False
+    """Read from the state switch's records: its sender's attributes are as of the import."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +70,8 @@ class ShapeCount:
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """One decision entry, cut to what flags and briefings read."""
+    """One request (a live decision or an imported one), cut to what flags and briefings
+    read; `time_us` is when it was made."""
 
     seq: int
     time_us: int
@@ -79,6 +87,7 @@ class Recorded:
     reason: str
     outcome: str
     terms: tuple[str, ...]
+    imported: bool = False
 
 
 def reader(log: AuditLog) -> AuditLog:
@@ -145,44 +154,66 @@ def _array(d: Dialect, names: Sequence[str]) -> str:
     return "json_extract(body, " + ", ".join(f"'$.{n}'" for n in names) + ")"
 
 
+def _attested(d: Dialect, windows: Sequence[Window], imported: bool) -> tuple[str, list[Any]]:
+    """SQL that is 1 for a request made while an attestation was in force for its sender."""
+    if not windows:
+        return "0", []
+    at = d.made if imported else "time_us"
+    when = " OR ".join(f"({_field(d, 'ori')} = ? AND {at} >= ? AND {at} < ?)" for _ in windows)
+    given: list[Any] = [v for w in windows for v in (
+        (w.ori, iso(w.start_us), iso(w.end_us)) if imported else (w.ori, w.start_us, w.end_us))]
+    return f"(CASE WHEN {when} THEN 1 ELSE 0 END)", given
+
+
 def shapes(log: AuditLog, since_us: int | None = None, until_us: int | None = None,
            attested: Sequence[Window] = ()) -> list[ShapeCount]:
-    """Decision entries in a time range grouped by shape, counted, the newest of each kept.
+    """Requests made in a time range grouped by shape, counted, the newest of each kept:
+    live decisions by a walk over their sequence numbers, imported ones by the time they
+    were made.
 
     Counting happens here rather than in a GROUP BY: SQLite sorts to group, and a dictionary
     keyed by the fields' text was measured faster; only distinct texts are parsed."""
     db = reader(log)
     d = db.dialect
     low, high = seq_range(log, since_us, until_us)
-    when = " OR ".join(f"({_field(d, 'ori')} = ? AND time_us >= ? AND time_us < ?)"
-                       for _ in attested)
-    attested_sql = f"(CASE WHEN {when} THEN 1 ELSE 0 END)" if attested else "0"
-    sql = (f"SELECT {_object(d, 'sender')}, {_array(d, _SHAPE)}, {_contains(d, IMAGE)}, "
-           f"{attested_sql}, seq "
+    columns = f"{_object(d, 'sender')}, {_array(d, _SHAPE)}, {_contains(d, IMAGE)}"
+    clause, given = _attested(d, attested, imported=False)
+    sql = (f"SELECT {columns}, {clause}, seq "
            f"FROM {_source(d)} WHERE seq >= ? AND seq < ? AND kind = 'decision'")
-    given: list[Any] = [v for w in attested for v in (w.ori, w.start_us, w.end_us)]
-    counts: dict[tuple[Any, ...], list[int]] = {}
+    live: dict[tuple[Any, ...], list[int]] = {}
     for start in range(low, high, CHUNK):
-        for sender, fields, image, attest, seq in db.select(
-                sql, (*given, start, min(start + CHUNK, high))):
-            found = counts.get((sender, fields, image, attest))
-            if found is None:
-                counts[sender, fields, image, attest] = [1, seq]
-            else:
-                found[0] += 1
-                found[1] = seq
-    return [ShapeCount(_shape(sender, fields, bool(image), bool(attest)), entries, int(newest))
+        _tally(live, db.select(sql, (*given, start, min(start + CHUNK, high))))
+    past: dict[tuple[Any, ...], list[int]] = {}
+    clause, given = _attested(d, attested, imported=True)
+    _tally(past, (row[2:] for row in _by_made(db, f"{columns}, {clause}, seq", given,
+                                              since_us, until_us)))
+    return [ShapeCount(_shape(sender, fields, bool(image), bool(attest), imported), entries,
+                       int(newest))
+            for imported, counts in ((False, live), (True, past))
             for (sender, fields, image, attest), (entries, newest) in counts.items()]
 
 
-def _shape(sender: Any, fields: Any, image: bool, attested: bool) -> Shape:
+def _tally(counts: dict[tuple[Any, ...], list[int]], rows: Iterable[Sequence[Any]]) -> None:
+    """Rows of a shape's fields and sequence number counted by shape, the last row's number
+    kept (the newest: rows come in the order requests were made)."""
+    for sender, fields, image, attest, seq in rows:
+        found = counts.get((sender, fields, image, attest))
+        if found is None:
+            counts[sender, fields, image, attest] = [1, seq]
+        else:
+            found[0] += 1
+            found[1] = seq
+
+
+def _shape(sender: Any, fields: Any, image: bool, attested: bool,
+           imported: bool = False) -> Shape:
     values = _list(fields)
     values += [None] * (len(_SHAPE) - len(values))
     ori, key, reason, category, outcome, released, withheld, order, multi = values[:len(_SHAPE)]
     known = isinstance(sender, str) and sender.startswith("{")
     return Shape(sender if known else "", _text(ori), _text(key), _text(reason),
                  _text(category), _text(outcome), _names(released), _names(withheld),
-                 order is not None, image, attested, multi is True or multi == 1)
+                 order is not None, image, attested, multi is True or multi == 1, imported)
 
 
 def _text(value: Any) -> str:
@@ -211,7 +242,17 @@ _RECORDED = ("request_id", "ori", "sender.name", "sender.level", "sender.departm
 
 def requests(log: AuditLog, since_us: int | None = None,
              until_us: int | None = None) -> Iterator[Recorded]:
-    """Decision entries in a time range, oldest first, a range of sequence numbers at a time."""
+    """Requests made in a time range, oldest first: live decisions a range of sequence
+    numbers at a time, merged by time with imported ones a page of the index at a time."""
+    past = _imported(log, since_us, until_us)
+    first = next(past, None)
+    if first is None:  # a log without history: its decisions alone, unmerged
+        return _live(log, since_us, until_us)
+    return heapq.merge(_live(log, since_us, until_us), itertools.chain((first,), past),
+                       key=lambda r: r.time_us)
+
+
+def _live(log: AuditLog, since_us: int | None, until_us: int | None) -> Iterator[Recorded]:
     db = reader(log)
     d = db.dialect
     low, high = seq_range(log, since_us, until_us)
@@ -223,13 +264,40 @@ def requests(log: AuditLog, since_us: int | None = None,
             yield _recorded(row)
 
 
-def _recorded(row: Sequence[Any]) -> Recorded:
+def _imported(log: AuditLog, since_us: int | None,
+              until_us: int | None) -> Iterator[Recorded]:
+    columns = ", ".join(_field(log.dialect, name) for name in _RECORDED)
+    for row in _by_made(reader(log), columns, (), since_us, until_us):
+        made = made_us(row[1])
+        if made is not None:
+            yield _recorded((row[0], made, *row[2:]), imported=True)
+
+
+def _by_made(db: AuditLog, columns: str, given: Sequence[Any], since_us: int | None,
+             until_us: int | None) -> Iterator[Sequence[Any]]:
+    """Imported requests made in a time range, in that order, a page at a time (each page
+    seeks the index from where the last ended): rows of seq, the time made, then `columns`
+    (whose placeholders `given` fills)."""
+    d = db.dialect
+    where, (low, high) = made_between(d, since_us, until_us)
+    sql = (f"SELECT seq, {d.made}, {columns} FROM {_source(d)} WHERE {where} "
+           f"AND ({d.made} > ? OR seq > ?) ORDER BY {d.made}, seq LIMIT {CHUNK}")
+    after = -1
+    while True:
+        rows = db.select(sql, (*given, low, high, low, after)).fetchall()
+        yield from rows
+        if len(rows) < CHUNK:
+            return
+        low, after = rows[-1][1], int(rows[-1][0])
+
+
+def _recorded(row: Sequence[Any], imported: bool = False) -> Recorded:
     (seq, time_us, request_id, ori, name, level, department, component, programs, category,
      key, reason, outcome, terms) = row
     return Recorded(int(seq), int(time_us), _text(request_id), _text(ori), _text(name),
                     _text(level), _text(department), _text(component), _names(programs),
                     _text(category), _text(key), _text(reason), _text(outcome),
-                    _terms(terms))
+                    _terms(terms), imported)
 
 
 def _terms(value: Any) -> tuple[str, ...]:
@@ -238,23 +306,37 @@ def _terms(value: Any) -> tuple[str, ...]:
 
 
 def at(log: AuditLog, seqs: Sequence[int]) -> dict[int, Recorded]:
-    """Chosen decision entries by sequence number: examples to show beside counts."""
+    """Chosen request entries by sequence number: examples to show beside counts, each at
+    the time it was made."""
     if not seqs:
         return {}
     db = reader(log)
     d = db.dialect
     columns = ", ".join(_field(d, name) for name in _RECORDED)
     marks = ", ".join("?" * len(seqs))
-    rows = db.select(f"SELECT seq, time_us, {columns} FROM {_source(d)} "
-                      f"WHERE seq IN ({marks})", list(seqs)).fetchall()
-    return {int(row[0]): _recorded(row) for row in rows}
+    rows = db.select(f"SELECT seq, time_us, kind, {_field(d, 'time')}, {columns} "
+                     f"FROM {_source(d)} WHERE seq IN ({marks})", list(seqs)).fetchall()
+    found = {}
+    for seq, time_us, kind, made, *rest in rows:
+        imported = kind == "imported"
+        when = made_us(made) if imported else int(time_us)
+        found[int(seq)] = _recorded((seq, time_us if when is None else when, *rest), imported)
+    return found
 
 
-def first_decision(log: AuditLog) -> int | None:
-    """Time of the log's oldest decision: how far back a baseline can reach."""
-    row = reader(log).select(
-        "SELECT time_us FROM entries WHERE kind = 'decision' ORDER BY seq LIMIT 1").fetchone()
-    return int(row[0]) if row else None
+def first_request(log: AuditLog) -> int | None:
+    """When the log's oldest request was made, live or imported: how far back a baseline
+    can reach."""
+    db = reader(log)
+    d = db.dialect
+    live = db.select("SELECT time_us FROM entries WHERE kind = 'decision' ORDER BY seq "
+                     "LIMIT 1").fetchone()
+    where, bounds = made_between(d, None, None)
+    past = db.select(f"SELECT {d.made} FROM entries WHERE {where} ORDER BY {d.made} LIMIT 1",
+                     bounds).fetchone()
+    found = [int(live[0])] if live else []
+    made = made_us(past[0]) if past else None
+    return min([*found, *([] if made is None else [made])], default=None)
 
 
 def micros(moment: datetime | date | None, *, end: bool = False) -> int | None:

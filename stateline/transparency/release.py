@@ -27,14 +27,16 @@ from .stats import (
     Cell,
     Period,
     PeriodError,
+    SourceMonth,
     Tabulation,
     labels,
     tabulate,
 )
 from .suppress import Equation, Suppression, suppress
 
-Key = tuple[str, str, str, str, str]
-"""A count of the year's system: period label, measure, category, group, outcome."""
+Key = tuple[str, ...]
+"""A count of the year's system: period label, measure, category, group, outcome, and for a
+count of requests by where they were counted from, its source sixth."""
 
 KEPT = 32
 """Releases kept in memory, one per year's counts and threshold."""
@@ -79,8 +81,9 @@ class Release:
 def key(label: str, cell: Cell) -> Key:
     """A month's row in a year's or a quarter's month-by-month table is that month's total:
     one count under one key, wherever it is published."""
-    return (cell.month if cell.month != ANY else label, cell.measure, cell.category,
-            cell.group, cell.outcome)
+    found = (cell.month if cell.month != ANY else label, cell.measure, cell.category,
+             cell.group, cell.outcome)
+    return found if cell.source == ANY else (*found, cell.source)
 
 
 def headline(year: Period) -> list[Key]:
@@ -89,18 +92,20 @@ def headline(year: Period) -> list[Key]:
 
 
 def decide(rollups: Sequence[Rollup], year: Period, through: date,
-           threshold: int) -> Release:
-    """The year's release from its rollups as of a head whose day is `through`."""
+           threshold: int, sources: Sequence[SourceMonth] = ()) -> Release:
+    """The year's release from its rollups (and its imported files' requests by month) as of
+    a head whose day is `through`."""
     if year.kind != "year":
         raise ValueError(f"{year.label} is not a year")
     if through < year.first:
         raise PeriodError(f"period {year.label} begins after the latest signed head "
                           f"({through.isoformat()})")
-    named = labels(rollups)
+    named = labels(rollups, sources)
     periods = [p for p in (year, *year.quarters(),
                            *(m for q in year.quarters() for m in q.parts()))
                if p.first <= through]
-    tabs = {p.label: tabulate(_within(rollups, p), p.months(through), named) for p in periods}
+    tabs = {p.label: tabulate(_within(rollups, p), p.months(through), named,
+                              _months_of(sources, p)) for p in periods}
     equations = {(e.total, e.parts): e for label, tab in tabs.items()
                  for e in _keyed(label, tab.equations)}
     for parent in periods:
@@ -125,6 +130,11 @@ def _within(rollups: Iterable[Rollup], period: Period) -> list[Rollup]:
     return [r for r in rollups if first <= r.day <= last]
 
 
+def _months_of(sources: Iterable[SourceMonth], period: Period) -> list[SourceMonth]:
+    first, last = period.first.isoformat()[:7], period.last.isoformat()[:7]
+    return [s for s in sources if first <= s.month <= last]
+
+
 def _keyed(label: str, equations: Iterable[Equation[Cell]]) -> Iterable[Equation[Key]]:
     for e in equations:
         yield Equation(key(label, e.total), tuple(key(label, p) for p in e.parts))
@@ -135,16 +145,17 @@ _lock = threading.Lock()
 
 
 def decided(rollups: Sequence[Rollup], year: Period, through: date,
-            threshold: int) -> Release:
+            threshold: int, sources: Sequence[SourceMonth] = ()) -> Release:
     """`decide`, made once for the same counts: a year's pages, downloads and periods, and
     the heads that add nothing to its counts (a year that has ended), share one decision."""
-    name = (year.label, min(through, year.last), threshold, tuple(sorted(rollups)))
+    name = (year.label, min(through, year.last), threshold, tuple(sorted(rollups)),
+            tuple(sorted(sources, key=lambda s: (s.source, s.month, s.requests))))
     with _lock:
         found = _kept.get(name)
         if found is not None:
             _kept.move_to_end(name)
             return found
-    made = decide(rollups, year, through, threshold)
+    made = decide(rollups, year, through, threshold, sources)
     with _lock:
         _kept[name] = made
         while len(_kept) > KEPT:

@@ -22,9 +22,30 @@ from ..datadir import DataDir
 from ..policy.source import PolicyError, compile_policies
 from ..policy.store import checked_state
 from . import snapshot
-from .model import AsOf, Headline, PolicyChange, PolicyNote, PublicReport, PublishedTable, Shown
+from .model import (
+    AsOf,
+    CountedFrom,
+    Headline,
+    PolicyChange,
+    PolicyNote,
+    PublicReport,
+    PublishedTable,
+    Shown,
+)
+from .provenance import IMPORTED, FileMonth, files
 from .release import Decided, decide, decided
-from .stats import ANY, HEADLINE, HEADLINE_MEASURES, Cell, Period, PeriodError, Table, tabulate
+from .stats import (
+    ANY,
+    GATEWAY,
+    HEADLINE,
+    HEADLINE_MEASURES,
+    Cell,
+    Period,
+    PeriodError,
+    SourceMonth,
+    Table,
+    tabulate,
+)
 from .suppress import DEFAULT_THRESHOLD, suppress
 
 
@@ -35,7 +56,7 @@ def build(data: DataDir, state: str, period: Period,
     code = checked_state(data, state)
     found = snapshot.read(data, code, scope(period))
     return assemble(code, period, found.head, found.log_key, found.witnesses, threshold,
-                    found.rollups, found.policy_changes)
+                    found.rollups, found.policy_changes, imported=found.imported)
 
 
 def scope(period: Period) -> Period:
@@ -45,21 +66,25 @@ def scope(period: Period) -> Period:
 
 def assemble(state: str, period: Period, head: SignedTreeHead, log_key: Verifier,
              witnesses: Sequence[Verifier], threshold: int, rollups: list[Rollup],
-             changes: list[AuditEntry], *, kept: bool = True) -> PublicReport:
-    """The report from the rollups of its `scope` as of `head`. `kept` reuses a year's
-    decision made before for the same counts (`verify` decides again)."""
+             changes: list[AuditEntry], *, kept: bool = True,
+             imported: Sequence[FileMonth] = ()) -> PublicReport:
+    """The report from the rollups of its `scope` as of `head`, and the requests its scope
+    read from imported files, by month. `kept` reuses a year's decision made before for the
+    same counts (`verify` decides again)."""
     through = head_day(head)
     if through < period.first:
         raise PeriodError(f"period {period.label} begins after {state}'s latest signed head "
                           f"({through.isoformat()})")
     headline = None
+    sources = snapshot.sources(imported)
     if period.published:
-        release = (decided if kept else decide)(rollups, period.year, through, threshold)
+        release = (decided if kept else decide)(rollups, period.year, through, threshold,
+                                                sources)
         found = release.of(period)
         if period.kind == "year":
             headline = _headline(found)
     else:
-        found = _alone(rollups, period, through, threshold)
+        found = _alone(rollups, period, through, threshold, sources)
 
     def shown(table: Table, row: str = ANY, column: str = ANY) -> Shown:
         return found.shown(table.cell(row, column))
@@ -73,7 +98,8 @@ def assemble(state: str, period: Period, head: SignedTreeHead, log_key: Verifier
     as_of = AsOf(h.origin, h.size, h.root.hex(), format_time(h.time_us), head.note(),
                  log_key.vkey, tuple(w.vkey for w in witnesses))
     return PublicReport(state, period, as_of, threshold, tables,
-                        _policy_changes(changes, period), headline)
+                        _policy_changes(changes, period), headline,
+                        _counted_from(found, imported))
 
 
 def head_day(head: SignedTreeHead) -> date:
@@ -81,12 +107,26 @@ def head_day(head: SignedTreeHead) -> date:
     return datetime.fromtimestamp(head.head.time_us / 1e6, UTC).date()
 
 
-def _alone(rollups: list[Rollup], period: Period, through: date, threshold: int) -> Decided:
+def _alone(rollups: list[Rollup], period: Period, through: date, threshold: int,
+           sources: Sequence[SourceMonth]) -> Decided:
     """A range of days decided on its own: for staff, never published beside the others."""
-    tab = tabulate(rollups, period.months(through))
+    tab = tabulate(rollups, period.months(through), sources=sources)
     hidden = suppress(tab.counts, tab.equations, threshold, keep=tab.ranks)
     return Decided(tab, {cell: mark for cell in tab.counts
                          if (mark := hidden.mark(cell)) is not None})
+
+
+def _counted_from(found: Decided, imported: Sequence[FileMonth]) -> tuple[CountedFrom, ...]:
+    """Each imported file, oldest import first, then the gateway, with the period's requests
+    from it as its row of `requests-by-source` shows them; those with none are left out."""
+    table = next((t for t in found.tabulation.tables if t.row_dimension == "source"), None)
+    if table is None:
+        return ()
+    named = [(f.label, IMPORTED, f.sha256, f.imported_on) for f in files(imported)]
+    named.append((GATEWAY, GATEWAY, "", ""))
+    counted = (CountedFrom(*row, found.shown(table.cell(row[0]))) for row in named
+               if row[0] in table.rows)
+    return tuple(c for c in counted if c.requests != 0)
 
 
 def _headline(year: Decided) -> Headline:

@@ -27,16 +27,20 @@ from ..audit.keys import log_chain
 from ..audit.note import Signature, Verifier
 from ..audit.rollups import accumulate, recompute_sql
 from ..audit.rollups import implied as implied_rollups
-from ..audit.sql import Db, connect_readonly
+from ..audit.sql import OTHERS, Db, connect_readonly
 from ..audit.witnessing import configured_witnesses
 from ..datadir import DataDir
 from ..errors import ServiceError
-from .stats import Period
+from . import provenance
+from .provenance import FileMonth, made_between
+from .stats import Period, SourceMonth
 
 MAX_TAIL = 200_000
 """Entries after the head a report counts up to that a report will count back out."""
 
-COUNTED = ("decision", "review")
+COUNTED = ("decision", "imported", "review")
+"""Entries a report counts: requests live or imported, and reviews."""
+_COUNTED = ", ".join(f"'{kind}'" for kind in COUNTED)
 
 
 class SnapshotError(ServiceError):
@@ -59,6 +63,21 @@ class Snapshot:
     """Every policy change below the head, oldest first."""
     tail: int
     """Entries after the head, counted back out."""
+    imported: tuple[FileMonth, ...] = ()
+    """The period's requests read from imported files, by file and month, below the head."""
+
+    @property
+    def sources(self) -> list[SourceMonth]:
+        return sources(self.imported)
+
+
+def sources(imported: Sequence[FileMonth]) -> list[SourceMonth]:
+    """Imported files' requests by month as a report's table counts them."""
+    found: dict[tuple[str, str], int] = {}
+    for f in imported:
+        key = (provenance.label(f.sha256), f.month)
+        found[key] = found.get(key, 0) + f.requests
+    return [SourceMonth(label, month, n) for (label, month), n in sorted(found.items())]
 
 
 def log_keys(data: DataDir, state: str) -> list[Verifier]:
@@ -106,13 +125,21 @@ def read(data: DataDir, state: str, period: Period) -> Snapshot:
             stored = db.execute(MONTHLY, (period.first.isoformat(),
                                           period.last.isoformat())).fetchall()
             after = db.execute(
-                "SELECT time_us, kind, body FROM entries WHERE seq >= ? AND seq < ? AND kind IN "
-                "('decision', 'review')", (head.head.size, head.head.size + tail)).fetchall()
+                f"SELECT time_us, kind, body FROM entries WHERE seq >= ? AND seq < ? AND kind IN "
+                f"({_COUNTED})", (head.head.size, head.head.size + tail)).fetchall()
             changes = policy_changes(db, head.head.size)
+            files = imported(db, head.head.size, period)
         finally:
             db.commit()
     return Snapshot(head, signed_by(head, keys), named, _without(stored, after, period),
-                    changes, tail)
+                    changes, tail, tuple(files))
+
+
+def imported(db: Db, size: int, period: Period) -> list[FileMonth]:
+    """The period's imported requests below `size`, by file and month: one GROUP BY over the
+    imported entries the period holds, found by the time they were made."""
+    return provenance.by_month(db.execute, db.dialect, period.start_us, period.end_us - 1,
+                               below=size)
 
 
 def checkpoint(data: DataDir, state: str) -> Snapshot:
@@ -187,18 +214,21 @@ def cosigned(head: TreeHead, lines: Sequence[Signature],
 
 MONTHLY = ("SELECT substr(day, 1, 7) || '-01', kind, category, grp, outcome, sum(entries), "
            "sum(photos), sum(records) FROM rollups WHERE day >= ? AND day <= ? AND kind IN "
-           "('decision', 'review') GROUP BY 1, 2, 3, 4, 5")
+           f"({_COUNTED}) GROUP BY 1, 2, 3, 4, 5")
 """The period's rollups summed per month in the database (dated the month's first day): the
 tables need no finer grain, and a year is then a few thousand rows at most."""
 
 
 def _without(stored: Sequence[tuple[Any, ...]], tail: Sequence[tuple[int, str, str]],
              period: Period) -> list[Rollup]:
-    """The monthly rollups less what the entries after the head added to them."""
+    """The monthly rollups less what the entries after the head added to them (each on the
+    day the rollups put it: an imported request's is the day it was made)."""
     later: dict[tuple[str, ...], list[int]] = {}
+    first, last = period.first.isoformat(), period.last.isoformat()
     for (day, *rest), counts in accumulate(
-            (t, kind, json.loads(body)) for t, kind, body in tail
-            if period.start_us <= t < period.end_us).items():
+            (t, kind, json.loads(body)) for t, kind, body in tail).items():
+        if not first <= day <= last:
+            continue
         into = later.setdefault((day[:7] + "-01", *rest), [0, 0, 0])
         for n, value in enumerate(counts):
             into[n] += value
@@ -212,9 +242,9 @@ def _without(stored: Sequence[tuple[Any, ...]], tail: Sequence[tuple[int, str, s
 
 
 def policy_changes(db: Db, size: int) -> list[AuditEntry]:
-    # `kind <> 'decision'` matches the index on events, so decisions are never read.
+    # OTHERS matches the index on events, so requests are never read.
     rows = db.execute("SELECT seq, time_us, kind, body, leaf FROM entries WHERE kind = ? AND "
-                      "kind <> 'decision' AND seq < ? ORDER BY seq",
+                      f"{OTHERS} AND seq < ? ORDER BY seq",
                       (EntryKind.POLICY_CHANGE.value, size)).fetchall()
     return [AuditEntry(seq, t, EntryKind(kind), json.loads(body), bytes(leaf))
             for seq, t, kind, body, leaf in rows]
@@ -222,18 +252,22 @@ def policy_changes(db: Db, size: int) -> list[AuditEntry]:
 
 def recount(db: Db, size: int, period: Period) -> list[Rollup]:
     """The period's rollups recomputed from the entries below `size`, by the rules of
-    `audit.rollups` (for `verify`: a full scan of the period's entries)."""
+    `audit.rollups` (for `verify`: a full scan of the period's entries): live ones by when
+    they were appended, imported ones by when they were made."""
     anchor = "WHERE seq < ?"
     sql = recompute_sql(db.dialect)
     if anchor not in sql:
         raise RuntimeError("audit.rollups.recompute_sql no longer filters by size")
-    sql = sql.replace(anchor, f"{anchor} AND time_us >= ? AND time_us < ? AND kind IN "
-                              "('decision', 'review')")
-    return implied_rollups(db.execute(sql, (size, period.start_us, period.end_us)))
+    live = sql.replace(anchor, f"{anchor} AND time_us >= ? AND time_us < ? AND kind IN "
+                               "('decision', 'review')")
+    made, bounds = made_between(db.dialect, period.start_us, period.end_us - 1)
+    past = sql.replace(anchor, f"{anchor} AND {made}")
+    return implied_rollups([*db.execute(live, (size, period.start_us, period.end_us)),
+                            *db.execute(past, (size, *bounds))])
 
 
 def years(db: Db) -> list[str]:
     """Years in which the log counts requests or reviews, oldest first."""
     rows = db.execute("SELECT DISTINCT substr(day, 1, 4) FROM rollups WHERE kind IN "
-                      "('decision', 'review') ORDER BY 1", ()).fetchall()
+                      f"({_COUNTED}) ORDER BY 1", ()).fetchall()
     return [str(year) for (year,) in rows]

@@ -37,6 +37,9 @@ the request stayed held)."""
 GROUPS = ("driver", "vehicle", "history")
 OTHER = "other"
 """The group of requests for keys no state answers (their outcome is `error`)."""
+GATEWAY = "gateway"
+"""Requests the state's gateway decided, beside those read from imported records (whose
+rows are named by `provenance.ImportedFile.label`)."""
 
 
 YEARS = range(1900, 9999)
@@ -168,6 +171,8 @@ class Cell(NamedTuple):
     group: str = ANY
     outcome: str = ANY
     month: str = ANY
+    source: str = ANY
+    """Where requests were counted from: the gateway or an imported file (requests only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,53 +235,94 @@ class Labels(NamedTuple):
     groups: tuple[str, ...]
     outcomes: tuple[str, ...]
     reviewed: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    """Where requests were counted from, when some were imported (none: all were live)."""
 
 
-def labels(rollups: Iterable[Rollup]) -> Labels:
+@dataclass(frozen=True, slots=True)
+class SourceMonth:
+    """Requests of one month counted from one source: the gateway, or an imported file."""
+
+    source: str
+    month: str
+    """YYYY-MM."""
+    requests: int
+
+
+def labels(rollups: Iterable[Rollup], sources: Iterable[SourceMonth] = ()) -> Labels:
     """The known labels in their order, then any others the rollups hold, so that totals are
     always the sum of what is shown (and periods read together name the same rows)."""
-    return _labels(_base(rollups))
+    rollups = list(rollups)
+    return _labels(_base(rollups), _by_source(rollups, sources))
 
 
-def _labels(base: dict[Cell, int]) -> Labels:
+def _labels(base: dict[Cell, int], by_source: dict[Cell, int]) -> Labels:
     return Labels(
         _with_others(CATEGORIES, (c.category for c in base)),
         _with_others(GROUPS, (c.group for c in base)),
         _with_others(OUTCOMES, (c.outcome for c in base if c.measure == "requests")),
-        _with_others(REVIEW_OUTCOMES, (c.outcome for c in base if c.measure == "reviews")))
+        _with_others(REVIEW_OUTCOMES, (c.outcome for c in base if c.measure == "reviews")),
+        _sources(by_source))
 
 
-def tabulate(rollups: Iterable[Rollup], months: Sequence[str],
-             named: Labels | None = None) -> Tabulation:
+def _sources(by_source: dict[Cell, int]) -> tuple[str, ...]:
+    """Imported files in the order of their labels, then the gateway if it counted any."""
+    files = sorted({c.source for c in by_source} - {GATEWAY, ANY})
+    return (*files, *((GATEWAY,) if Cell("requests", source=GATEWAY) in by_source else ()))
+
+
+def tabulate(rollups: Iterable[Rollup], months: Sequence[str], named: Labels | None = None,
+             sources: Iterable[SourceMonth] = ()) -> Tabulation:
     """The report's tables from the rollups of the period's days, a row for each of `months`
     (and any other month they hold), with the rows and columns `named` (by default those the
-    rollups hold). Requests are decision entries; disclosures are decision or review entries
-    released or partial; reviews are held requests answered after review; photos and records
-    are what those disclosures released."""
+    rollups hold). Requests are decision and imported entries; disclosures are those or
+    review entries released or partial; reviews are held requests answered after review;
+    photos and records are what those disclosures released. With `sources` (the imported
+    files' requests by month), a table says where the requests were counted from."""
+    rollups = list(rollups)
     base = _base(rollups)
-    found = _labels(base)
+    by_source = _by_source(rollups, sources, every=bool(named and named.sources))
+    found = _labels(base, by_source)
     named = named or found
     if any(set(have) - set(want) for have, want in zip(found, named, strict=True)):
         raise ValueError("the rollups hold labels the tables do not name")
-    categories, groups, outcomes, reviewed = named
+    categories, groups, outcomes, reviewed, origins = named
     months = sorted({*months, *(c.month for c in base if c.month != ANY)})
-    tables = _tables(categories, groups, outcomes, reviewed, tuple(months))
-    counts = _margins(base)
+    tables = _tables(categories, groups, outcomes, reviewed, tuple(months), origins)
+    counts = {**_margins(base), **by_source}
     equations = [e for t in tables for e in t.equations()]
     equations += [_disclosed(category) for category in (*categories, ANY)]
     keys = {k for t in tables for k in t.places()}
     return Tabulation(tables, {k: counts.get(k, 0) for k in sorted(keys)}, tuple(equations))
 
 
+def _by_source(rollups: Sequence[Rollup], sources: Iterable[SourceMonth],
+               every: bool = False) -> dict[Cell, int]:
+    """Requests by source and month, and by source: the gateway's from its decisions'
+    rollups, each imported file's as given. Empty when nothing was imported, unless `every`
+    (a period of a year that imported some)."""
+    counts: dict[Cell, int] = {}
+    for s in sources:
+        _add(counts, Cell("requests", month=s.month, source=s.source), s.requests)
+        _add(counts, Cell("requests", source=s.source), s.requests)
+    if not counts and not every:
+        return counts
+    for r in rollups:
+        if r.kind == "decision":
+            _add(counts, Cell("requests", month=r.day[:7], source=GATEWAY), r.entries)
+            _add(counts, Cell("requests", source=GATEWAY), r.entries)
+    return counts
+
+
 def _base(rollups: Iterable[Rollup]) -> dict[Cell, int]:
     """Counts by every dimension (photos and records by category and group only)."""
     base: dict[Cell, int] = {}
     for r in rollups:
-        if r.kind not in ("decision", "review"):
+        if r.kind not in ("decision", "imported", "review"):
             continue
         category, group = r.category or "unknown", r.group or OTHER
         month = r.day[:7]
-        measure = "requests" if r.kind == "decision" else "reviews"
+        measure = "reviews" if r.kind == "review" else "requests"
         _add(base, Cell(measure, category, group, r.outcome, month), r.entries)
         if r.outcome in DISCLOSED:
             _add(base, Cell("disclosures", category, group, ANY, month), r.entries)
@@ -315,9 +361,11 @@ def _disclosed(category: str) -> Equation[Cell]:
 
 
 def _tables(categories: tuple[str, ...], groups: tuple[str, ...], outcomes: tuple[str, ...],
-            reviewed: tuple[str, ...], months: tuple[str, ...]) -> tuple[Table, ...]:
+            reviewed: tuple[str, ...], months: tuple[str, ...],
+            sources: tuple[str, ...] = ()) -> tuple[Table, ...]:
     """The report's tables; the month-by-month series only when there is more than one
-    month (a single month's row would repeat the period's totals)."""
+    month (a single month's row would repeat the period's totals), and where requests were
+    counted from only when some were imported."""
     series = len(months) > 1
     every = (
         Table("requests-by-category-and-outcome", "Requests by requester and first decision",
@@ -339,5 +387,7 @@ def _tables(categories: tuple[str, ...], groups: tuple[str, ...], outcomes: tupl
               "photos", "category", categories, "group", groups),
         Table("records-by-category-and-group", "Records disclosed",
               "records", "category", categories, "group", groups),
+        *((Table("requests-by-source", "Requests by where they were counted from",
+                 "requests", "source", sources, "month", months),) if sources else ()),
     )
     return tuple(t for t in every if series or t.row_dimension != "month")

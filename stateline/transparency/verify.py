@@ -68,8 +68,9 @@ def verify(data: DataDir, report: PublicReport) -> Verdict:
     with snapshot.opened(data, code) as db:
         rollups = snapshot.recount(db, h.size, scope(report.period))
         changes = snapshot.policy_changes(db, h.size)
+        imported = snapshot.imported(db, h.size, scope(report.period))
     again = assemble(code, report.period, signed.with_cosignatures(kept), key, named,
-                     report.threshold, rollups, changes, kept=False)
+                     report.threshold, rollups, changes, kept=False, imported=imported)
     return Verdict(report, checked, tuple(differences(_data(report), _data(again))))
 
 
@@ -77,6 +78,8 @@ def _data(report: PublicReport) -> dict[str, Any]:
     """The report as JSON without its explanatory prose, which a later version may reword."""
     document = as_json(report)
     del document["definitions"], document["disclosure_control"]["method"]
+    for source in document.get("sources", ()):
+        del source["said"]
     return document
 
 

@@ -4,6 +4,9 @@ Each request is rebuilt from its audit entry: the sender as the log recorded it 
 (not as the directory has it today), its key and reason code, whether it asked for a photo,
 whether a court order was on file, and whether an attestation was in force. Identical requests
 are grouped by the database and each group is decided once, by the same engine a gateway uses.
+Requests imported from the state switch's records are replayed alike, placed by when they were
+made; their senders are as the directory had them on the day of the import, and the result
+says how many there were.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..policy.engine import Decision, Verdict, referenced_context
 from ..policy.registry import Registry
 from ..policy.source import PolicySource, compile_policies
 from ..policy.store import checked_state
+from .provenance import ImportedFile, imported_files
 from .recorded import ShapeCount, Window, at, micros, moment, ordered, shapes
 from .senders import RecordedSenders
 
@@ -106,6 +110,8 @@ class Example:
     """The candidate's verdict."""
     policy: str
     """The candidate's deciding policy, if one decided."""
+    imported: bool = False
+    """Read from the state switch's records; `time_us` is when it was made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,10 @@ class WhatIf:
     cells: tuple[Cell, ...]
     examples: tuple[Example, ...]
     notes: tuple[str, ...]
+    imported: int = 0
+    """Replayed requests read from the state switch's records rather than decided live."""
+    files: tuple[ImportedFile, ...] = ()
+    """The imported files those came from, with how many of the range's requests each holds."""
 
     def by_category(self) -> dict[str, Cell]:
         """Every message group of each category added up, in the order cells come."""
@@ -145,6 +155,12 @@ class History:
     since_us: int | None
     until_us: int | None
     shapes: tuple[ShapeCount, ...]
+    files: tuple[ImportedFile, ...] = ()
+    """The imported files the range's requests were partly read from."""
+
+    @property
+    def imported(self) -> int:
+        return sum(c.entries for c in self.shapes if c.shape.imported)
 
 
 def read_history(data: DataDir, state: str, since: datetime | None = None,
@@ -158,7 +174,8 @@ def read_history(data: DataDir, state: str, since: datetime | None = None,
                    for a in registry.attestations()]
     with open_state_log(data, code) as log:
         found = shapes(log, since_us, until_us, windows)
-    return History(data, code, since_us, until_us, tuple(found))
+        files = imported_files(log.select, log.dialect, since_us, until_us)
+    return History(data, code, since_us, until_us, tuple(found), tuple(files))
 
 
 def whatif(data: DataDir, state: str, candidate_text: str, since: datetime | None = None,
@@ -178,6 +195,7 @@ def replay(history: History, source: PolicySource, rules: RuleTable = DEFAULT_RU
     cells: dict[tuple[str, str], Cell] = {}
     picked: dict[tuple[str, str, Shift], list[tuple[int, Decision]]] = {}
     skipped: Counter[str] = Counter()
+    imported = 0
     for counted in history.shapes:
         shape, entries = counted.shape, counted.entries
         before = RECORDED.get(shape.outcome)
@@ -192,6 +210,7 @@ def replay(history: History, source: PolicySource, rules: RuleTable = DEFAULT_RU
         shift = SHIFTS[before, decision.verdict]
         cell.requests += entries
         cell.shifts[shift] += entries
+        imported += entries if shape.imported else 0
         if shape.outcome in DISCLOSED and decision.verdict is Verdict.ALLOW:
             for element in set(shape.released) - set(decision.released):
                 cell.withheld[element] += entries
@@ -205,10 +224,23 @@ def replay(history: History, source: PolicySource, rules: RuleTable = DEFAULT_RU
                   picked.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1], kv[0][2].value))
               for pair in sorted(found, key=lambda pair: -pair[0])[:EXAMPLES]]
     notes = (MULTI_STATE_NOTE,) if "multi_state" in referenced_context(source.text) else ()
+    replayed = sum(c.requests for c in cells.values())
+    if imported:
+        notes = (imported_note(imported, replayed, history.files), *notes)
     return WhatIf(history.state, source.digest, history.since_us, history.until_us,
-                  sum(c.requests for c in cells.values()), dict(skipped),
+                  replayed, dict(skipped),
                   tuple(sorted(cells.values(), key=lambda c: (rank[c.category], c.group))),
-                  _examples(history, chosen) if examples else (), notes)
+                  _examples(history, chosen) if examples else (), notes, imported,
+                  history.files)
+
+
+def imported_note(imported: int, replayed: int, files: tuple[ImportedFile, ...]) -> str:
+    """What a replay of imported requests rests on, in words."""
+    said = "; ".join(f.said() for f in files)
+    return (f"{imported:,} of the {replayed:,} replayed requests were read {said}: each was "
+            "decided as the switch recorded it (its key, reason and terms), with its sender's "
+            "attributes as the directory had them on the day of the import, not when the "
+            "request was made.")
 
 
 def _examples(history: History, chosen: list[tuple[int, Decision]]) -> tuple[Example, ...]:
@@ -223,7 +255,8 @@ def _examples(history: History, chosen: list[tuple[int, Decision]]) -> tuple[Exa
         examples.append(Example(seq, entry.request_id, entry.time_us, entry.ori,
                                 entry.category, entry.key, SHIFTS[before, decision.verdict],
                                 entry.outcome, decision.verdict.value,
-                                decision.policies[0] if decision.policies else ""))
+                                decision.policies[0] if decision.policies else "",
+                                entry.imported))
     return tuple(examples)
 
 
@@ -242,6 +275,9 @@ def to_json(result: WhatIf) -> dict[str, Any]:
         "since": _iso(result.since_us),
         "until": _iso(result.until_us),
         "replayed": result.replayed,
+        "imported": result.imported,
+        "imported_files": [{"sha256": f.sha256, "file": f.file, "imported": f.imported_on,
+                            "requests": f.requests, "said": f.said()} for f in result.files],
         "changed": result.total().changed,
         "skipped": result.skipped,
         "total": cell(result.total()),
@@ -249,7 +285,8 @@ def to_json(result: WhatIf) -> dict[str, Any]:
         "cells": [cell(c) for c in result.cells],
         "examples": [{"request_id": e.request_id, "time": _iso(e.time_us), "ori": e.ori,
                       "category": e.category, "key": e.key, "change": e.shift.value,
-                      "before": e.before, "after": e.after, "policy": e.policy}
+                      "before": e.before, "after": e.after, "policy": e.policy,
+                      "imported": e.imported}
                      for e in result.examples],
         "notes": list(result.notes),
     }

@@ -18,8 +18,9 @@ OUTCOMES = ("released", "partial", "no-record", "held", "denied", "error")
 COLOURS = {"released": "#1b7837", "partial": "#7fbf7b", "no-record": "#bababa",
            "held": "#2166ac", "denied": "#b2182b", "error": "#404040"}
 """Colour-blind-safe pairs; the legend names every colour."""
-COUNTED = ("decision", "review")
-"""Rollup kinds that are requests answered: first-hand or after review."""
+COUNTED = ("decision", "imported", "review")
+"""Rollup kinds that are requests answered: first-hand (live, or imported from the state
+switch's records on the day they were made) or after review."""
 MOST_DAYS = 62
 """More days than this are drawn as weeks."""
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..audit import AuditEntry
-from ..audit.records import RecordError, RequestRecord, ReviewRecord
+from ..audit.records import ImportedRecord, RecordError, RequestRecord, ReviewRecord
 from ..directory.agency import Agency
 from ..directory.names import display_name
 from ..policy.engine import (
@@ -94,6 +94,8 @@ def labelled(entry: AuditEntry, agencies: Mapping[str, Agency],
     ]
     if r.error:
         found.append(Labelled("Outcome", "error", r.error))
+    if isinstance(r, ImportedRecord):
+        return found + imported(r)
     for policy in r.policies or (("default-deny",) if r.outcome == "denied" else ()):
         found.append(Labelled("Deciding policy", policy,
                               reason_for(policy, r.policy_version, known)))
@@ -109,6 +111,26 @@ def labelled(entry: AuditEntry, agencies: Mapping[str, Agency],
               Labelled("Time", "message id", r.message_id or "none"),
               Labelled("Time", "request id", r.request_id)]
     return found
+
+
+def imported(r: ImportedRecord) -> list[Labelled]:
+    """Where a request from before Stateline was read, and what its sender fields mean: the
+    state switch answered it, so no policy of this log decided it."""
+    s = r.source
+    return [
+        Labelled("Source", "imported from",
+                 f"{s.file} line {s.line} ({s.sha256[:12]})" if s.file
+                 else f"line {s.line} ({s.sha256[:12]})"),
+        Labelled("Source", "file digest (SHA-256)", s.sha256),
+        Labelled("Source", "format", s.format),
+        Labelled("Source", "sender as of",
+                 f"{r.sender_as_of}: the agency and its category as the directory had them on "
+                 "the day of the import, not when the request was made"),
+        Labelled("Source", "decided by", "the state switch, before Stateline; no policy in "
+                                         "this log decided it"),
+        Labelled("Time", "time (UTC)", r.time.replace("T", " ")[:19]),
+        Labelled("Time", "request id", r.request_id),
+    ]
 
 
 def raw_json(entry: AuditEntry) -> str:

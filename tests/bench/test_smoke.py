@@ -17,6 +17,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 TINY: dict[str, list[str]] = {
     "audit_verify.py": ["--entries", "2000", "--rounds", "1"],
     "gateway.py": ["--residents", "300", "--queries", "100"],
+    "history_import.py": ["--records", "2000"],
     "nation.py": ["--residents", "300", "--queries", "50"],
     "network.py": ["--residents", "200", "--fifty-residents", "3", "--queries", "60",
                    "--clients", "2", "--rate", "40", "--light", "20", "--seconds", "0.3",

@@ -1,6 +1,7 @@
 """A small nation run through every path that writes to a state's audit log: traffic of each
 outcome, a court order and an attestation, reviews released, denied and refused, policy
-changes, notices mailed and excepted, gateway tokens, accounts and sign-ins.
+changes, notices mailed and excepted, gateway tokens, accounts and sign-ins, and requests
+imported from the state switch's records.
 
 `written` gives back what the log holds, so tests can hold the bodies to the ones the code
 wrote before entries had records (`entries_as_written.json`) and to the published schemas.
@@ -23,6 +24,7 @@ from stateline.datadir import DataDir
 from stateline.dmv import open_store
 from stateline.gateway import Gateway, ReviewRefused
 from stateline.gateway.tokens import TokenBook
+from stateline.history import import_history
 from stateline.notices import NoticeBook, new_york_style_notices
 from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
@@ -31,6 +33,7 @@ from stateline.protocol import Field, Message
 from stateline.sim.nation import build_nation
 from stateline.web import create_dashboard_app, roster
 from stateline.web.accounts import Accounts, Role
+from tests.history import samples
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -106,6 +109,7 @@ def build(data: DataDir) -> None:
     roster.set_password(data, "cora", WHO, PASSWORD + " again")
     roster.remove(data, "cora", WHO)
     _sign_in(data)
+    _history(data)
 
 
 def _apply(data: DataDir, name: str) -> None:
@@ -130,6 +134,16 @@ def _sign_in(data: DataDir) -> None:
             client.post("/login", data={"token": token.group(1), "name": "rey",
                                         "password": password, "next": "/"},
                         headers={"accept": "text/html"}, follow_redirects=False)
+
+
+def _history(data: DataDir) -> None:
+    """Requests from before Stateline, imported from the state switch's printed log: one
+    released with a photo, one denied, one from an ORI the directory does not know, and one
+    the switch rejected."""
+    path = data.root / "switch-log.txt"
+    path.write_text(samples.nlets_text((*samples.REQUESTS[:2], *samples.REQUESTS[4:])),
+                    encoding="utf-8")
+    import_history(data, STATE, [path])
 
 
 def written(data: DataDir) -> list[AuditEntry]:
@@ -161,5 +175,35 @@ def _shape(value: Any) -> Any:
     return value
 
 
+_SENDER = {"active": True, "agency_type": "str", "component": "str", "criminal_justice": True,
+           "department": "str", "level": "str", "name": "str", "ori": "str",
+           "permissions": ["str", "str", "str"], "programs": [], "state": "str"}
+
+
+def _imported(line: int, ori: str, category: str, key: str, outcome: str, terms: int = 1, *,
+              known: bool = True, released: tuple[str, ...] = (), photo: bool = False,
+              reject: str | None = None) -> dict[str, Any]:
+    """An imported entry as `comparable` shows it."""
+    body = {"kind": "imported", "category": category, "court_order": None,
+            "destination": STATE, "key": key, "message_id": "", "multi_state": False,
+            "ori": ori, "outcome": outcome, "photo_released": photo, "policies": [],
+            "policy_version": "str", "reason": "", "records": ["str"] if released else [],
+            "released": list(released), "request_id": "str",
+            "sender": _SENDER if known else None, "sender_as_of": "str",
+            "source": {"file": "str", "format": "str", "line": line, "sha256": "str"},
+            "terms": ["str"] * terms, "time": "str", "withheld": []}
+    return body if reject is None else {**body, "reject": reject}
+
+
+IMPORTED_AS_WRITTEN = [
+    _imported(1, IN_STATE, "in-state", "DQ", "released",
+              released=("identity", "license", "photo"), photo=True),
+    _imported(16, ICE, "ICE", "DQ", "denied", 2),
+    _imported(28, "ZZ9999999", "unknown", "DQ", "no-record", known=False),
+    _imported(40, IN_STATE, "in-state", "KQ", "error", reject=".14."),
+]
+"""The requests `_history` imports, as the importer wrote them when the kind was added."""
+
+
 def golden() -> list[dict[str, Any]]:
-    return list(json.loads(GOLDEN.read_text(encoding="utf-8")))
+    return [*json.loads(GOLDEN.read_text(encoding="utf-8")), *IMPORTED_AS_WRITTEN]

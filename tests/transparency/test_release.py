@@ -54,11 +54,6 @@ def reader_system(documents: dict[str, dict[str, Any]]) -> tuple[
     its parts."""
     shown: dict[Key, Any] = {}
     equations: list[Equation[Key]] = []
-
-    def key(label: str, cell: Cell) -> Key:
-        return (cell.month if cell.month != ANY else label, cell.measure, cell.category,
-                cell.group, cell.outcome)
-
     for label, document in documents.items():
         for t in document["tables"]:
             table = Table(t["id"], t["title"], t["measure"], t["rows"]["dimension"],

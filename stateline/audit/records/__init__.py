@@ -17,6 +17,7 @@ from .kinds import (
     CourtOrderRecord,
     CredentialRecord,
     DecisionRecord,
+    ImportedRecord,
     KeyRotationRecord,
     LoginRecord,
     NoticeRecord,
@@ -24,6 +25,7 @@ from .kinds import (
     RequestRecord,
     ReviewRecord,
     Sender,
+    Source,
 )
 from .schema import published, schema, schema_text, write_schemas
 
@@ -53,6 +55,7 @@ __all__ = [
     "CourtOrderRecord",
     "CredentialRecord",
     "DecisionRecord",
+    "ImportedRecord",
     "KeyRotationRecord",
     "LoginRecord",
     "NoticeRecord",
@@ -63,6 +66,7 @@ __all__ = [
     "RequestRecord",
     "ReviewRecord",
     "Sender",
+    "Source",
     "keys_of",
     "parse",
     "published",

@@ -212,7 +212,35 @@ class KeyRotationRecord(Record):
     vkey: str = info("The new key as a signed-note verifier key (name+keyid+base64).")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source(Part):
+    """Where an imported request was read: the file's digest and the place in it."""
+
+    label: ClassVar[str] = "source"
+
+    sha256: str = info("SHA-256 of the whole file imported (64 hex digits).")
+    file: str = info("The file's name as given to the import (no folder).")
+    line: int = info("The line (text, JSONL) or row (CSV, the header is row 1) it began on.")
+    format: str = info("How the file was read.", choices=("nlets-text", "csv", "jsonl"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedRecord(RequestRecord):
+    """A request from before Stateline, read from the state switch's own records: its time,
+    key and outcome as recorded there, the sender's directory attributes as of the import,
+    and where it was read. Counted as a request like a live decision; never decided here."""
+
+    kind: ClassVar[EntryKind] = EntryKind.IMPORTED
+
+    time: str = info("When the request was made, as the switch recorded it: UTC, ISO 8601.",
+                     format="date-time")
+    sender_as_of: str = info("The day of the import (YYYY-MM-DD): the sender's attributes and "
+                             "category are the directory's that day, not at the time of the "
+                             "request.", format="date")
+    source: Source = info("Where the request was read.")  # noqa: RUF009 (a field)
+
+
 RECORDS: dict[EntryKind, type[Record]] = {r.kind: r for r in (
     DecisionRecord, ReviewRecord, PolicyChangeRecord, CourtOrderRecord, AttestationRecord,
-    NoticeRecord, CredentialRecord, LoginRecord, KeyRotationRecord)}
+    NoticeRecord, CredentialRecord, LoginRecord, KeyRotationRecord, ImportedRecord)}
 """The record of each kind; a test holds it to EntryKind."""

@@ -17,7 +17,7 @@ from ...audit.entries import canonical_json, leaf_data
 from ...audit.merkle import leaf_hash, verify_inclusion
 from ...audit.records import REFUSED, RecordError, request_of
 from ...audit.records.kinds import OUTCOMES
-from ...audit.search import SEARCHED, Filters
+from ...audit.search import SEARCHED, Filters, scan
 from ...audit.trusted import check_state
 from ...directory.categories import DEFAULT_RULES
 from ...policy.schema import QUERY_ACTIONS
@@ -75,8 +75,9 @@ class Found:
 
 
 def search(board: Dashboard, state: str, query: dict[str, str]) -> Found:
-    """Entries matching the query, newest first, up to the limit, and how many match in all.
-    The agency box takes an ORI or any part of an agency's name."""
+    """Entries matching the query, newest first, up to the limit, and how many match in all;
+    an imported request is placed and filtered by when it was made. The agency box takes an
+    ORI or any part of an agency's name."""
     def given(name: str) -> str | None:
         return query.get(name, "").strip() or None
 
@@ -96,7 +97,7 @@ def search(board: Dashboard, state: str, query: dict[str, str]) -> Found:
     if log is None:
         return Found([], 0)
     with log:
-        for entry in log.scan(kinds, filters.since_us, filters.until_us):
+        for entry in scan(log, kinds, filters.since_us, filters.until_us):
             if filters.match(entry) and (senders is None or _sender(entry) in senders):
                 total += 1
                 if len(found) < limit:

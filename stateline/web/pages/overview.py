@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...audit import Rollup, audit_db, audit_url, open_state_log
+from ...audit.entries import FIRST_HAND_KINDS
 from ...directory.store import Directory
 from ...gateway import ReviewQueue
 from ...notices import NoticeBook, NoticeConfigError
@@ -32,8 +33,9 @@ DISCLOSED = ("released", "partial")
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """One category's requests (first-hand decisions) and disclosures (answered with records,
-    first-hand or after review), today and this year."""
+    """One category's requests (first-hand decisions, live or imported from the state switch's
+    records) and disclosures (answered with records, first-hand or after review), today and
+    this year."""
 
     category: str
     requests_today: int = 0
@@ -140,14 +142,15 @@ def first_day(today: date) -> date:
 
 
 def tallies(found: list[Rollup], today: date) -> tuple[Tally, ...]:
-    """Each category's numbers, in report order, from decision and review rollups."""
+    """Each category's numbers, in report order, from request (live and imported) and review
+    rollups."""
     day, year = today.isoformat(), f"{today.year:04d}-"
     sums: dict[str, list[int]] = {}
     for r in found:
         if r.kind not in charts.COUNTED or not r.outcome or not r.day.startswith(year):
             continue
         counts = sums.setdefault(r.category or "(none)", [0] * 6)
-        first_hand = r.kind == "decision"
+        first_hand = r.kind in FIRST_HAND_KINDS
         disclosed = r.entries if r.outcome in DISCLOSED else 0
         is_today = r.day == day
         counts[0] += r.entries if first_hand and is_today else 0

@@ -20,6 +20,8 @@ from .overview import has_log
 
 SHOWN = 40
 KINDS = (EntryKind.DECISION, EntryKind.REVIEW)
+"""Live traffic only: requests imported from the state switch's records are history, shown
+by the charts and the audit search at the time they were made."""
 
 
 @dataclass(frozen=True, slots=True)
