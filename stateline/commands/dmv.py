@@ -1,4 +1,5 @@
-"""`stateline dmv`: look into a state's DMV store."""
+"""`stateline dmv`: look into a state's DMV store, copy it, or serve it as the state's own DMV
+system would (`responder`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from ..datadir import DataDir
 from ..dmv import open_store
+from ..dmv.layouts import LAYOUTS
 from . import options
 from .tables import ident, plural, print_table, text
 
@@ -79,3 +81,58 @@ def copy(
         return
     copied = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
     typer.echo(f"{code}: {copied} copied to schema {schema_for(code)}")
+
+
+LAYOUT_NAMES = ", ".join(LAYOUTS)
+
+
+@app.command("responder")
+def responder(
+    data: str = options.DATA,
+    state: str = options.STATE,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8790, "--port", min=1, max=65535, help="TCP port to listen on."),
+    layout: str = typer.Option("prefixed", "--format", metavar="LAYOUT",
+                               help=f"The answer layout: {LAYOUT_NAMES}."),
+    tcp: bool = typer.Option(False, "--tcp", help="Length-prefixed frames over TCP (a 4-byte "
+                                                  "big-endian length, then UTF-8) instead of "
+                                                  "HTTP POST."),
+) -> None:
+    """Serve the state's DMV records as its own DMV system would, in a state-specific answer
+    layout, for a gateway in proxy mode (config.toml [dmv] upstream) to sit in front of. It
+    answers whoever asks: deciding is the gateway's work. Runs until SIGTERM or Ctrl-C."""
+    import asyncio
+
+    import uvicorn
+
+    from ..dmv.responder import Responder, http_app, serve_tcp
+    from ..gateway.lookup import SEARCHES
+    from ..gateway.pipeline import gateway_oris
+
+    folder = DataDir.resolve(data)
+    code = state.strip().upper()
+    if layout not in LAYOUTS:
+        options.fail(f"no answer layout {layout!r}; the layouts are {LAYOUT_NAMES}")
+    if not folder.dmv_db(code).is_file():
+        known = ", ".join(folder.states()) or "none"
+        options.fail(f"no DMV store for {code} at {folder.root} (states here: {known})",
+                     "no-store")
+    chosen = LAYOUTS[layout]
+    store = open_store(folder.dmv_url(code))
+    served = Responder(store, SEARCHES, chosen, *gateway_oris(folder, code))
+
+    def started(url: str) -> None:
+        typer.echo(f"{code} DMV responder: {url} ({'frames' if tcp else 'HTTP POST'}), "
+                   f"{chosen.name} layout; a gateway reads it with field_map = "
+                   f"\"{chosen.name}\" ({chosen.field_map})")
+
+    try:
+        if tcp:
+            asyncio.run(serve_tcp(served, host, port, started))
+        else:
+            started(f"http://{host}:{port}/")
+            uvicorn.run(http_app(served), host=host, port=port, log_level="warning",
+                        access_log=False)
+    finally:
+        store.close()
+    typer.echo(f"{code} DMV responder stopped: {served.answered:,} queries answered")

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..audit import audit_url
-from ..datadir import DataDir
+from ..datadir import DataDir, upstream_settings
 from ..dmv.copy import PostgresDmv, holds_records, schema_for
 from ..gateway import GatewayError
 from ..gateway.http import create_app
@@ -98,7 +98,8 @@ def serve_command(
         return
     gateway = worker.gateway
     typer.echo(f"{code} gateway: http://{host}:{port}/messages (OpenAPI at /openapi.json); "
-               f"audit log {gateway.log.size:,} entries; policy {gateway.policy.version}")
+               f"audit log {gateway.log.size:,} entries; policy {gateway.policy.version}; "
+               f"records from {gateway.records.source}")
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     stopped_by = "the server"
     try:
@@ -117,7 +118,8 @@ def serve_command(
 
 def placed(folder: DataDir, state: str, db: str) -> DataDir:
     """The data folder with the state's DMV records read from `db`, once that database is
-    seen to hold them and the state's audit log of record is there too."""
+    seen to hold them (unless config.toml [dmv] names the state's DMV responder, which holds
+    them then) and the state's audit log of record is there too."""
     if not db.startswith(("postgresql://", "postgres://")):
         raise GatewayError(f"--db {db}: expected a postgresql:// URL")
     configured = audit_url(folder, state)
@@ -126,7 +128,7 @@ def placed(folder: DataDir, state: str, db: str) -> DataDir:
             f"{folder.config(state)}: [audit] url is {configured or 'not set'}, so the audit "
             f"log of record is not in --db; add [audit] url = \"{db}\" to that file so every "
             "command reads the log the gateway writes")
-    if not holds_records(db, schema_for(state)):
+    if upstream_settings(folder, state) is None and not holds_records(db, schema_for(state)):
         raise GatewayError(f"schema {schema_for(state)} holds no DMV records: run `stateline "
                            f"dmv copy --state {state} --to URL` first")
     return PostgresDmv(folder.root, db)
@@ -147,7 +149,8 @@ def _serve_nats(worker: GatewayThread, folder: DataDir, url: str, names: Names) 
             await on_bus.start()
             typer.echo(f"{code} gateway: NATS {shown(url)} subject {names.gateway(code)} "
                        f"(queue group {names.queue(code)}); audit log {gateway.log.size:,} "
-                       f"entries; policy {gateway.policy.version}")
+                       f"entries; policy {gateway.policy.version}; records from "
+                       f"{gateway.records.source}")
             sys.stdout.flush()
             await stop.wait()
         finally:

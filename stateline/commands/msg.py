@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from ..protocol import KEYS, Message, Reject, format_text, read, read_json, to_json
+from ..protocol import KEYS, Reject, format_text, format_xml, read_any, to_json
 from .tables import ident, plural, print_table, text
 
 app = typer.Typer(help="Read and write Nlets-style messages.", no_args_is_help=True)
@@ -26,11 +26,6 @@ def read_stdin() -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def read_any(raw: str) -> Message:
-    """A message from legacy text, or from its JSON form when the input starts with '{'."""
-    return read_json(raw) if raw.lstrip().startswith("{") else read(raw)
-
-
 def _refuse(reject: Reject, as_json: bool) -> None:
     typer.echo(json.dumps(reject.as_json()) if as_json else reject.text)
     raise typer.Exit(1)
@@ -38,7 +33,8 @@ def _refuse(reject: Reject, as_json: bool) -> None:
 
 @app.command("parse")
 def parse_command(as_json: bool = JSON_OPTION) -> None:
-    """Read one message (legacy text or JSON) on stdin and print it as JSON.
+    """Read one message on stdin (legacy text, JSON from '{', Nlets XML from '<') and print it
+    as JSON.
 
     A message that breaks the protocol gets its ER reject text and exit status 1.
     """
@@ -51,16 +47,19 @@ def parse_command(as_json: bool = JSON_OPTION) -> None:
     typer.echo(json.dumps(to_json(message), indent=2))
 
 
+XML_OPTION = typer.Option(False, "--xml", help="Write Nlets XML (NIEM) instead of legacy text.")
+
+
 @app.command("format")
-def format_command(as_json: bool = JSON_OPTION) -> None:
-    """Read one message in JSON on stdin and print it as legacy text."""
+def format_command(as_json: bool = JSON_OPTION, as_xml: bool = XML_OPTION) -> None:
+    """Read one message on stdin (JSON, legacy text or Nlets XML) and print it as legacy text,
+    or as Nlets XML with --xml."""
     raw = read_stdin()
     try:
-        message = read_json(raw)
+        message = read_any(raw)
+        typer.echo(format_xml(message).rstrip("\n") if as_xml else format_text(message))
     except Reject as reject:
         _refuse(reject, as_json)
-        return
-    typer.echo(format_text(message))
 
 
 @app.command("keys")

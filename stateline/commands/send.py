@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Literal
 
 import typer
 
 from ..datadir import DataDir
+from ..protocol import form_of
 from ..switch.credentials import token_for
 from ..switch.views import Submission
 from ..web import client as server
@@ -58,7 +58,7 @@ def run(
     here) and print what comes back."""
     folder = DataDir.resolve(data)
     raw = sys.stdin.read() if message == "-" else message
-    form: Literal["text", "json"] = "json" if raw.lstrip().startswith("{") else "text"
+    form = form_of(raw)
     with answering(as_json):
         secret = token or token_for(folder, sender)
 

@@ -10,11 +10,12 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import typer
 
 from ..datadir import DataDir
+from ..protocol import form_of
 from ..switch import SwitchError
 from ..switch.credentials import token_for
 from ..switch.views import ResponseView, Submission
@@ -113,7 +114,7 @@ def send_command(
     Prints what comes back; exit status 1 when the switch rejects the message."""
     folder = DataDir.resolve(data)
     raw = sys.stdin.read() if message == "-" else message
-    form: Literal["text", "json"] = "json" if raw.lstrip().startswith("{") else "text"
+    form = form_of(raw)
     with on_the_bus(as_json):
         secret = token or token_for(folder, sender)
         got = asyncio.run(submit(nats_url, network(prefix, as_json), raw, secret, form=form,

@@ -1,10 +1,10 @@
 """A state's gateway alone over HTTP, so the state's existing message switch can call it.
 
-`POST /messages` takes one message as legacy text (`text/plain`) or in the protocol's JSON form
-(`application/json`) and answers in the same form, only after the query's audit entry is
-durable. The caller authenticates with a bearer token (`stateline gateway token`); without one
-in force the app refuses to be built. `GET /health` and `GET /metrics` (each witness's lag, in
-Prometheus text) need no token.
+`POST /messages` takes one message as legacy text (`text/plain`), in the protocol's JSON form
+(`application/json`) or as Nlets XML (`application/xml`), and answers in the same form, only
+after the query's audit entry is durable. The caller authenticates with a bearer token
+(`stateline gateway token`); without one in force the app refuses to be built. `GET /health`
+and `GET /metrics` (each witness's lag, in Prometheus text) need no token.
 """
 
 from __future__ import annotations
@@ -29,7 +29,18 @@ from ..audit.witnessing import state_metrics
 from ..datadir import DataDir
 from ..errors import RequesterError, Side, StatelineError
 from ..policy.store import checked_state
-from ..protocol import MULTI_STATE, Message, Reject, RejectCode, format_text, read, read_json
+from ..protocol import (
+    MULTI_STATE,
+    Message,
+    Reject,
+    RejectCode,
+    format_text,
+    format_xml,
+    format_xml_error,
+    read,
+    read_json,
+    read_xml,
+)
 from ..protocol import to_json as message_json
 from ..protocol.places import is_state
 from .pipeline import Result
@@ -43,7 +54,9 @@ BODY_LIMIT = 64 * 1024
 
 MESSAGE_ID_HEADER = "Stateline-Message-Id"
 _MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
-TEXT, JSON = "text/plain", "application/json"
+TEXT, JSON, XML = "text/plain", "application/json", "application/xml"
+XML_ALIASES = {"text/xml": XML}
+"""Media types read as another: RFC 7303 names text/xml beside application/xml."""
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 _CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
@@ -154,22 +167,25 @@ _MESSAGE_SCHEMA: dict[str, Any] = {
 _REQUEST_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     TEXT: {"schema": {"type": "string"}, "example": "DQ.WASPD0100.WA.TXT\nOLN/WDL0000000AB"},
     JSON: {"schema": _MESSAGE_SCHEMA},
+    XML: {"schema": {"type": "string", "description": "One n2:NLETS document (Nlets XML on "
+                     "NIEM): no DTD, no entities, at most 24 levels deep"}},
 }}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
         (400, "A header the gateway cannot take (Stateline-Message-Id)"),
         (401, "Missing or unknown bearer token; nothing was processed"),
         (413, f"Body larger than {BODY_LIMIT} bytes"),
-        (415, "Content type other than text/plain or application/json"),
+        (415, "Content type other than text/plain, application/json or application/xml"),
         (422, "The message breaks the protocol or is addressed to another state: its ER "
-              "reject (the text form answers with the reject's text alone)"),
+              "reject (the text form answers with the reject's text alone, the XML form with "
+              "st:Error holding st:Code and st:Text)"),
         (503, "The gateway cannot answer now (stopped, or its audit log cannot be written)"),
     )
 }
 _ANSWERED: dict[int | str, dict[str, Any]] = {200: {
     "model": Answered,
     "description": "The gateway's response, in the form of the request",
-    "content": {TEXT: {"schema": {"type": "string"}}},
+    "content": {TEXT: {"schema": {"type": "string"}}, XML: {"schema": {"type": "string"}}},
 }}
 
 
@@ -202,8 +218,12 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
         headers = dict(getattr(refusal, "headers", {}))
         if request.headers.get(MESSAGE_ID_HEADER):
             headers.setdefault(MESSAGE_ID_HEADER, request.headers[MESSAGE_ID_HEADER])
-        if _media_type(request) == TEXT:
+        media = _media_type(request)
+        if media == TEXT:
             return PlainTextResponse(refusal.text, refusal.status, headers=headers)
+        if XML_ALIASES.get(media, media) == XML:
+            return Response(format_xml_error(refusal.code, refusal.text), refusal.status,
+                            headers=headers, media_type=XML)
         return JSONResponse(refusal.as_json(), refusal.status, headers=headers)
 
     @app.exception_handler(HTTPException)
@@ -254,8 +274,9 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
     @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         """How far each witness lags behind the log's latest signed head, in entries and
-        seconds (Prometheus text)."""
-        text = await run_in_threadpool(state_metrics, data, [code])
+        seconds, and in proxy mode the DMV's answer fields the field map does not know
+        (Prometheus text)."""
+        text = await run_in_threadpool(state_metrics, data, [code]) + worker.metrics()
         return Response(text, media_type=PROMETHEUS)
 
     return app
@@ -276,20 +297,28 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def content_kind(header: str) -> str:
-    """TEXT or JSON, from a Content-Type header; any other type, or a charset other than
-    UTF-8, is refused (415) rather than guessed at. The switch's API reads bodies this way too."""
+def content_kind(header: str, kinds: tuple[str, ...] = (TEXT, JSON)) -> str:
+    """One of `kinds` (TEXT or JSON unless told; text/xml reads as XML), from a Content-Type
+    header; any other type, or a charset other than UTF-8, is refused (415) rather than
+    guessed at. The switch's API reads bodies this way too."""
     kind, *params = (part.strip().lower() for part in header.split(";"))
+    kind = XML_ALIASES.get(kind, kind)
     charset = next((p.split("=", 1)[1].strip('" ') for p in params
                     if p.startswith("charset=")), "utf-8")
-    if kind not in (TEXT, JSON) or charset not in _CHARSETS:
-        raise UnsupportedMediaType(
-            f"send {TEXT} or {JSON} in UTF-8, not {header or 'no content type'}")
+    if kind not in kinds or charset not in _CHARSETS:
+        named = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
+        raise UnsupportedMediaType(f"send {named} in UTF-8, not {header or 'no content type'}")
     return kind
 
 
+READERS = {TEXT: read, JSON: read_json, XML: read_xml}
+"""The reader for each media type the gateway takes."""
+WRITERS = {TEXT: format_text, XML: format_xml}
+"""The writer for each media type answered with the response alone (JSON wraps it)."""
+
+
 def _form(request: Request) -> str:
-    return content_kind(request.headers.get("content-type", ""))
+    return content_kind(request.headers.get("content-type", ""), tuple(READERS))
 
 
 async def read_body(request: Request, limit: int) -> str:
@@ -318,7 +347,7 @@ def _message_id(request: Request) -> str | None:
 
 def _read(raw: str, form: str) -> Message:
     try:
-        return read_json(raw) if form == JSON else read(raw)
+        return READERS[form](raw)
     except Reject as reject:
         raise Rejected(reject) from None
 
@@ -342,9 +371,9 @@ def _answer(result: Result, form: str, message_id: str) -> Response:
                "Stateline-Audit-Seq": str(result.seq)}
     if result.reference:
         headers["Stateline-Reference"] = result.reference
-    if form == TEXT:  # photos travel in the JSON form only; the count says to ask for it
+    if form in WRITERS:  # photos travel in the JSON form only; the count says to ask for it
         headers["Stateline-Photos"] = str(len(result.photos))
-        return PlainTextResponse(format_text(result.response), headers=headers)
+        return Response(WRITERS[form](result.response), headers=headers, media_type=form)
     return JSONResponse({
         "message_id": message_id, "response": message_json(result.response),
         "outcome": result.outcome.value, "seq": result.seq, "request_id": result.request_id,

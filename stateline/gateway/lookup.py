@@ -5,16 +5,19 @@ One table maps each query key to its search, so a reader finds every key's looku
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import NamedTuple, Protocol
 
-from ..dmv import DmvStore
+from ..dmv import DmvStore, Sample
 from ..dmv.records import Hit
+from ..dmv.store import Batch
 from ..policy.engine import Decision
 from ..policy.schema import GROUP_ELEMENTS
 from ..protocol import Message, Record, Reject, RejectCode, Section, birth_date
+from .answers import UNMAPPED, ProxiedHit
 
 
 class TermsError(Reject):
@@ -83,6 +86,61 @@ are the protocol's query keys, as `policy.schema.QUERY_ACTIONS` derives them (a 
 two together)."""
 
 
+class Ask(NamedTuple):
+    """A query decided as allowed, whose records are to be found."""
+
+    query: Message
+    decision: Decision
+
+
+Found = list[Hit] | Exception
+"""A query's hits, or why there are none to give: TermsError (the requester's), or any other
+error (the records' source failed: answered as "could not answer")."""
+
+
+class Records(Protocol):
+    """Where a gateway's records come from: its own store, or the state's DMV responder. The
+    one seam between the two; everything before and after it is the same."""
+
+    source: str
+    """What the records come from, as a person reads it."""
+    @property
+    def store(self) -> DmvStore:
+        """The same records as a store, for what the gateway looks up itself: a notice's
+        addressee, a court order's subject."""
+
+    def fetch(self, asks: Sequence[Ask]) -> list[Found]:
+        """Each query's records, in order; photos found only where the decision releases them
+        (the local store) or the query asked for them (a responder)."""
+
+    def metrics(self) -> str:
+        """Prometheus text about the source ("" when it has none)."""
+
+    def close(self) -> None: ...
+
+
+class StoreRecords:
+    """Records from the gateway's own DMV store, searched as the decision's action says."""
+
+    def __init__(self, store: DmvStore, source: str) -> None:
+        self.store, self.source = store, source
+
+    def fetch(self, asks: Sequence[Ask]) -> list[Found]:
+        found: list[Found] = []
+        for ask in asks:
+            try:
+                found.append(search(self.store, ask.query, ask.decision))
+            except Exception as error:
+                found.append(error)
+        return found
+
+    def metrics(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        self.store.close()
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
     """What leaves the state for one query: records with withheld elements marked."""
@@ -90,6 +148,8 @@ class Release:
     records: tuple[Record, ...]
     record_ids: tuple[str, ...]
     photos: tuple[bytes, ...]
+    unmapped: bool = False
+    """Fields its source's field map did not know were withheld."""
 
     @property
     def withheld(self) -> bool:
@@ -101,12 +161,22 @@ def search(store: DmvStore, message: Message, decision: Decision) -> list[Hit]:
     return SEARCHES[decision.action](store, message, "photo" in decision.released)
 
 
-def release(hits: list[Hit], decision: Decision, group: str) -> Release:
+def check_terms(message: Message, action: str) -> None:
+    """Raise the TermsError the local search would raise for this query's terms, without a
+    store: a query forwarded elsewhere is refused for the same reasons."""
+    SEARCHES[action](_NO_RECORDS, message, False)
+
+
+_UNMAPPED = Section(UNMAPPED, withheld=True)
+
+
+def release(hits: Sequence[Hit], decision: Decision, group: str) -> Release:
     """Each hit cut to the decided elements: released ones with fields, withheld ones marked;
-    elements the decision does not mention (a photo nobody asked for) are left out."""
+    elements the decision does not mention (a photo nobody asked for) are left out. Fields the
+    source's map did not know are withheld whatever the decision, marked as unmapped."""
     plan = _plan(decision.released, decision.withheld, group)
     photo = "photo" in decision.released
-    records, photos = [], []
+    records, photos, unmapped = [], [], False
     for hit in hits:
         sections = []
         for element, mark in plan:
@@ -114,10 +184,14 @@ def release(hits: list[Hit], decision: Decision, group: str) -> Release:
                 sections.append(mark)
             elif fields := hit.elements.get(element):
                 sections.append(Section(element, fields))
+        if isinstance(hit, ProxiedHit) and hit.unmapped:
+            sections.append(_UNMAPPED)
+            unmapped = True
         records.append(Record(tuple(sections)))
         if photo and hit.photo is not None:
             photos.append(hit.photo)
-    return Release(tuple(records), tuple(hit.record_id for hit in hits), tuple(photos))
+    return Release(tuple(records), tuple(hit.record_id for hit in hits), tuple(photos),
+                   unmapped)
 
 
 @lru_cache(maxsize=256)
@@ -128,3 +202,45 @@ def _plan(released: tuple[str, ...], withheld: tuple[str, ...],
     return tuple((element, Section(element, withheld=True) if element in withheld else None)
                  for element in GROUP_ELEMENTS[group]
                  if element in released or element in withheld)
+
+
+class _NoRecords:
+    """A store with nothing in it: what `check_terms` runs a search on."""
+
+    def load(self, batches: Iterable[Batch]) -> None:
+        raise NotImplementedError
+
+    def by_oln(self, oln: str, *, photo: bool = False) -> list[Hit]:
+        return []
+
+    def by_name_dob(self, name: str, dob: date, sex: str | None = None, *,
+                    photo: bool = False) -> list[Hit]:
+        return []
+
+    def by_name(self, name: str, sex: str | None = None, limit: int = 0) -> list[Hit]:
+        return []
+
+    def by_plate(self, plate: str, year: str, plate_type: str) -> list[Hit]:
+        return []
+
+    def by_vin(self, vin: str) -> list[Hit]:
+        return []
+
+    def by_owner(self, name: str, dob: date | None = None, limit: int = 0) -> list[Hit]:
+        return []
+
+    def by_partial_plate(self, pattern: str, year: str | None = None,
+                         plate_type: str | None = None, limit: int = 0) -> list[Hit]:
+        return []
+
+    def sample(self, n: int, seed: int = 0) -> list[Sample]:
+        return []
+
+    def counts(self) -> dict[str, int]:
+        return {}
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+_NO_RECORDS: DmvStore = _NoRecords()

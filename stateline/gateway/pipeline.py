@@ -23,7 +23,7 @@ from ..audit.records import (
     Sender,
     request_of,
 )
-from ..datadir import DataDir, state_config
+from ..datadir import DataDir, state_config, upstream_settings
 from ..directory.agency import Agency
 from ..directory.store import Snapshot
 from ..dmv import DmvStore, open_store
@@ -35,8 +35,10 @@ from ..policy.registry import CourtOrder, OnFile, Registry, Subject
 from ..policy.store import checked_state
 from ..protocol import Answer, Message, Outcome, birth_date, dumps, format_answer, loads, spec_for
 from ..protocol.responses import response_with
-from .lookup import SEARCHES, Release, TermsError, release, search
+from .answers import UNMAPPED
+from .lookup import SEARCHES, Ask, Found, Records, Release, StoreRecords, TermsError, release
 from .orders import of_subject, resolved, under_order
+from .proxy import Proxy
 from .recovery import Answering, at, denial, reconcile
 from .review import Hold, ReviewError, ReviewQueue, new_reference
 
@@ -166,6 +168,17 @@ class _Facts(NamedTuple):
         return self.review.reference if self.review else None
 
 
+class _Lookup(NamedTuple):
+    """A query decided as allowed, waiting for its records (fetched a batch at a time)."""
+
+    query: Message
+    decision: Decision
+    facts: _Facts
+    group: str
+    reference: str | None = None
+    order: CourtOrder | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     """A query decided and looked up, waiting for its audit entry to commit."""
@@ -214,14 +227,16 @@ SIGN_EVERY_SECONDS = 5.0
 
 
 class Gateway:
-    """One state's gateway over its DMV store, live policy, registry, review queue and log."""
+    """One state's gateway over its records (its DMV store, or in proxy mode the state's own
+    DMV responder), live policy, registry, review queue and log."""
 
     def __init__(self, data: DataDir, state: str) -> None:
         self.state = checked_state(data, state)
         self.driver_ori, self.vehicle_ori = gateway_oris(data, self.state)
         with ExitStack() as stack:
-            self.store: DmvStore = open_store(data.dmv_url(self.state))
-            stack.callback(self.store.close)
+            self.records = _records(data, self.state, (self.driver_ori, self.vehicle_ori))
+            stack.callback(self.records.close)
+            self.store: DmvStore = self.records.store
             self.policy = stack.enter_context(LivePolicy(data, self.state))
             self.registry = stack.enter_context(Registry(data, self.state))
             self.log: AuditLog = stack.enter_context(open_state_log(data, self.state))
@@ -263,8 +278,12 @@ class Gateway:
         ids = list(message_ids) + [""] * (len(messages) - len(message_ids))
         multi = list(multi_states) + [False] * (len(messages) - len(multi_states))
         on_file = self._on_file()
-        return self._commit([self._prepare(m, i, on_file, fan)
-                             for m, i, fan in zip(messages, ids, multi, strict=True)])
+        prepared = [self._prepare(m, i, on_file, fan)
+                    for m, i, fan in zip(messages, ids, multi, strict=True)]
+        asks = [p for p in prepared if isinstance(p, _Lookup)]
+        found = iter(self.records.fetch([Ask(a.query, a.decision) for a in asks]))
+        return self._commit([self._looked_up(p, next(found)) if isinstance(p, _Lookup) else p
+                             for p in prepared])
 
     def release(self, reference: str, reviewer: str, note: str = "") -> Result:
         """A held request answered after review: looked up now, audited with the reviewer.
@@ -286,8 +305,10 @@ class Gateway:
                 self._refuse(held.reference, reviewer, decision, _Facts(asked, ruling), note,
                              failed)
             review = _Review(reviewer, held.reference, note, "released", decision.version)
-            pending = self._looked_up(query, decision, _Facts(asked, ruling, review=review),
-                                      _group(query), held.reference, order)
+            lookup = _Lookup(query, decision, _Facts(asked, ruling, review=review),
+                             _group(query), held.reference, order)
+            (found,) = self.records.fetch([Ask(query, decision)])  # forwarded only now
+            pending = self._looked_up(lookup, found)
             result = self._commit([pending], notify=False)[0]
             at("review-logged")
             self.queue.file_late(held, query.sender, result)
@@ -322,7 +343,7 @@ class Gateway:
 
     def _reconcile(self) -> None:
         """Agree the review queue with the log after whatever stopped the last process."""
-        answering = Answering(self.state, self.driver_ori, self.vehicle_ori, self.store,
+        answering = Answering(self.state, self.driver_ori, self.vehicle_ori, self.records,
                               self.policy.engine.source)
         filed, closed = reconcile(self.log, self.queue, answering)
         if filed or closed:
@@ -363,7 +384,7 @@ class Gateway:
         return asked, agency
 
     def _prepare(self, query: Message, message_id: str, on_file: OnFile | Exception,
-                 multi_state: bool = False) -> _Pending:
+                 multi_state: bool = False) -> _Pending | _Lookup:
         now = datetime.now(UTC)
         spec = spec_for(query.key)
         if spec is None or spec.group is None or \
@@ -380,7 +401,7 @@ class Gateway:
         facts = _Facts(asked, ruling)
         verdict = decision.verdict
         if verdict is Verdict.ALLOW:
-            return self._looked_up(query, decision, facts, spec.group, order=order)
+            return _Lookup(query, decision, facts, spec.group, order=order)
         first = decision.reasons[0] if decision.reasons else None
         policy, reason = (first.policy, first.text) if first else (None, None)
         if verdict is Verdict.REVIEW:
@@ -416,10 +437,11 @@ class Gateway:
                          tuple(order.subject.identifiers) if order else None)
         return decision, applied, ruling
 
-    def _looked_up(self, query: Message, decision: Decision, facts: _Facts, group: str,
-                   reference: str | None = None, order: CourtOrder | None = None) -> _Pending:
+    def _looked_up(self, lookup: _Lookup, hits: Found) -> _Pending:
+        query, decision, facts, group, reference, order = lookup
         try:
-            hits = search(self.store, query, decision)
+            if isinstance(hits, Exception):
+                raise hits
             if order is not None:
                 mine = of_subject(hits, order.subject, _subject(query, datetime.now(UTC).date()))
                 facts = facts._replace(undisclosed=len(hits) - len(mine))
@@ -427,7 +449,7 @@ class Gateway:
             found: Release = release(hits, decision, group)
         except TermsError as error:  # the requester's terms: a reject naming the field
             return self._rejected(query, facts, error)
-        except Exception as error:  # the store failed: answer "try again", still audited
+        except Exception as error:  # the records' source failed: "try again", still audited
             return self._failed(query, facts, error, reference)
         note = (f"COURT ORDER {order.reference}: RECORDS OF ITS SUBJECT ONLY, ELEMENTS IT NAMES"
                 if order is not None else None)
@@ -438,7 +460,8 @@ class Gateway:
         outcome = Outcome.PARTIAL if found.withheld else Outcome.RELEASED
         answer = Answer(self.state, group, outcome, found.records, reference=reference,
                         note=note)
-        disclosed = _Disclosed(tuple(decision.released), tuple(decision.withheld),
+        unmapped = (UNMAPPED,) if found.unmapped else ()
+        disclosed = _Disclosed(tuple(decision.released), (*decision.withheld, *unmapped),
                                found.record_ids, bool(found.photos))
         return _answered(query, answer, facts, disclosed, photos=found.photos)
 
@@ -513,13 +536,11 @@ class Gateway:
         if examined is None:
             self.notices.mark_examined(self.log.size - 1)
             return
-        kinds = (EntryKind.DECISION, EntryKind.REVIEW)
-        tail = [self.log.entry(seq) for seq in range(examined + 1, self.log.size)]
+        tail = self.log.since(examined, (EntryKind.DECISION, EntryKind.REVIEW))
         requests = []
         for entry in tail:
             try:
-                if entry.kind in kinds:
-                    requests.append((entry.seq, _Owed(request_of(entry))))
+                requests.append((entry.seq, _Owed(request_of(entry))))
             except RecordError as error:  # a damaged entry names no one; `verify` names it
                 _log.error("%s: audit entry %d owes no notice: %s", self.state, entry.seq, error)
         if self._notify(requests):
@@ -611,6 +632,16 @@ def _subject(query: Message, today: date) -> Subject:
     return Subject(query.value("OLN") or "", query.value("NAM") or "", born,
                    "" if partial else plate, query.value("VIN") or "",
                    pattern=plate if partial else "")
+
+
+def _records(data: DataDir, state: str, oris: tuple[str, str]) -> Records:
+    """The state's own DMV store, or with config.toml `[dmv] upstream` its DMV responder (no
+    local store is opened, or needed, then)."""
+    upstream = upstream_settings(data, state)
+    if upstream is None:
+        url = data.dmv_url(state)
+        return StoreRecords(open_store(url), f"the DMV store {url}")
+    return Proxy(upstream, state, oris)
 
 
 def gateway_oris(data: DataDir, state: str) -> tuple[str, str]:

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 
 from ..audit import AuditLog
 from ..audit.records import REFUSED, DecisionRecord, RecordError, RequestRecord, ReviewRecord, parse
-from ..dmv import DmvStore
 from ..policy.engine import Decision, Reason, Verdict
 from ..policy.schema import DELIVERED_AS
 from ..policy.source import PolicySource
 from ..protocol import Answer, Field, Message, Outcome, dumps, format_answer, loads, spec_for
 from ..protocol.responses import response_with
-from .lookup import release, search
+from .lookup import Ask, Records, release
 from .review import Held, Hold, ReviewQueue
 
 if TYPE_CHECKING:
@@ -45,13 +44,13 @@ def at(step: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Answering:
-    """What a late answer is written with: the state, its answering ORIs, its store, and the
-    policy text whose reasons a rebuilt hold names."""
+    """What a late answer is written with: the state, its answering ORIs, its records (its
+    store, or its DMV responder), and the policy text whose reasons a rebuilt hold names."""
 
     state: str
     driver_ori: str
     vehicle_ori: str
-    store: DmvStore
+    records: Records
     source: PolicySource
 
 
@@ -160,7 +159,10 @@ def late_answer(query: Message, held: Held, seq: int, review: ReviewRecord,
         decision = Decision(Verdict.ALLOW, held.decision.action, review.released,
                             review.withheld)
         wanted = review.records
-        hits = [h for h in search(answering.store, query, decision) if h.record_id in wanted]
+        (found_hits,) = answering.records.fetch([Ask(query, decision)])
+        if isinstance(found_hits, Exception):  # the start fails, and tries again next time
+            raise found_hits
+        hits = [h for h in found_hits if h.record_id in wanted]
         found = release(hits, decision, group)
         photos = found.photos if review.photo_released else ()
         answer = Answer(state, group, outcome, found.records, reference=reference)

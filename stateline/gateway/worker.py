@@ -85,6 +85,12 @@ class GatewayThread:
     def running(self) -> bool:
         return self._open
 
+    def metrics(self) -> str:
+        """Prometheus text about where the gateway's records come from: in proxy mode, the
+        DMV responder's answers by result and the unknown fields withheld ("" otherwise)."""
+        gateway = self._gateway
+        return gateway.records.metrics() if gateway is not None else ""
+
     def start(self) -> None:
         """Open the gateway on its own thread, with its witnesses (from the state's config)
         on another; raises whatever opening either raised."""

@@ -2,6 +2,7 @@
 
 from .errors import Reject, RejectCode
 from .fields import birth_date
+from .forms import FORMS, READERS, WRITERS, Form, form_of, read, read_any, read_json, read_xml
 from .jsonform import dumps, from_json, loads, to_json
 from .keys import KEYS, KeySpec, TextKind, spec_for
 from .model import Field, Message, OutputHeader, Stamp
@@ -18,33 +19,19 @@ from .responses import (
 )
 from .text import format_text, parse
 from .validate import validate
-
-
-def read(raw: str) -> Message:
-    """Parse legacy text and apply the key's rules: the switch's one entry point for input."""
-    message = parse(raw)
-    try:
-        return validate(message)
-    except Reject as reject:
-        raise reject.with_context(original=raw) from None
-
-
-def read_json(raw: str) -> Message:
-    """Parse the JSON form and apply the key's rules."""
-    message = loads(raw)
-    try:
-        return validate(message)
-    except Reject as reject:
-        raise reject.with_context(original=raw) from None
-
+from .xmlform import format_xml, format_xml_error, parse_xml, read_xml_answer
 
 __all__ = [
+    "FORMS",
     "KEYS",
     "MULTI_STATE",
+    "READERS",
     "STATES",
     "SWITCH_ORI",
+    "WRITERS",
     "Answer",
     "Field",
+    "Form",
     "KeySpec",
     "Message",
     "Outcome",
@@ -57,15 +44,22 @@ __all__ = [
     "TextKind",
     "birth_date",
     "dumps",
+    "form_of",
     "format_answer",
     "format_text",
+    "format_xml",
+    "format_xml_error",
     "from_json",
     "is_state",
     "loads",
     "parse",
+    "parse_xml",
     "read",
     "read_answer",
+    "read_any",
     "read_json",
+    "read_xml",
+    "read_xml_answer",
     "reject_message",
     "response_to",
     "spec_for",

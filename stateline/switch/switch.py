@@ -11,12 +11,14 @@ import logging
 import secrets
 import time
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from ..datadir import DataDir
-from ..protocol import Message, Reject, Stamp, read, read_json, reject_message
+from ..protocol import READERS, Form, Message, Reject, Stamp, format_xml, parse, reject_message
 from ..protocol.errors import writable
+from ..protocol.xmlform import claimed_sender
 from ..transport.base import Transport
 from .admission import Impersonation, admit, claimed_ori
 from .config import SwitchConfig
@@ -105,46 +107,50 @@ class Switch:
             raise SwitchError("the switch is not started")
         return self._courier
 
-    async def submit(self, raw: str, token: str, *, form: Literal["text", "json"] = "text",
+    async def submit(self, raw: str, token: str, *, form: Form = "text",
                      wait: float | None = None) -> Submission:
-        """Take one message from an agency and return what it gets back within `wait`
-        seconds (default: the configured wait). AuthenticationError for a token that is not
+        """Take one message from an agency, in legacy text, JSON or Nlets XML, and return
+        what it gets back within `wait` seconds (default: the configured wait), each answer's
+        text in XML for a message sent in XML. AuthenticationError for a token that is not
         in force; anything else wrong with the message is an ER reject from NL0000000."""
         stores = self.stores
+        claimed = claimed_sender(raw) if form == "xml" else claimed_ori(raw)
         credential = stores.credentials.check(token)
         if credential is None:
-            stores.credentials.refuse("unknown or revoked token", claimed_ori=claimed_ori(raw))
+            stores.credentials.refuse("unknown or revoked token", claimed_ori=claimed)
             log.warning("refused a message with an unknown or revoked token")
             raise AuthenticationError("the credential is unknown or revoked")
         message_id = new_message_id()
         received = stores.lines.received(credential.ori)
         wait = self.config.wait_seconds if wait is None else max(0.0, wait)
         try:
-            message = read(raw) if form == "text" else read_json(raw)
+            message = READERS[form](raw)
             admit(message, credential.ori, stores.directory.get(message.sender))
             plan = route(message, self._network())
         except Impersonation as refused:
-            stores.credentials.refuse(refused.detail[0], credential, claimed_ori(raw))
+            stores.credentials.refuse(refused.detail[0], credential, claimed)
             log.warning("credential %s (%s): %s", credential.id, credential.ori, refused.detail[0])
-            rejected = self._reject(message_id, credential, raw, refused, received)
+            rejected = self._reject(message_id, credential, raw, claimed, refused, received)
         except Reject as reject:
-            rejected = self._reject(message_id, credential, raw, reject, received)
+            rejected = self._reject(message_id, credential, raw, claimed, reject, received)
         else:
-            return await self._accept(message_id, credential, raw, message, plan, received,
-                                      wait)
+            return in_form(await self._accept(message_id, credential, raw, message, plan,
+                                              received, wait), form)
         await stores.committed()
-        return rejected
+        return in_form(rejected, form)
 
-    def submission(self, message_id: str, token: str | None = None) -> Submission:
-        """The message's answers so far, late ones included. With a token, only the sender's
-        own credential may read them (AuthenticationError otherwise)."""
+    def submission(self, message_id: str, token: str | None = None, *,
+                   form: Form = "text") -> Submission:
+        """The message's answers so far, late ones included, their texts in `form` when that
+        is XML. With a token, only the sender's own credential may read them
+        (AuthenticationError otherwise)."""
         stores = self.stores
         if token is not None:
             credential = stores.credentials.check(token)
             head = stores.submissions.header(message_id)
             if credential is None or credential.ori != head.sender:
                 raise AuthenticationError(f"the credential may not read message {message_id}")
-        return stores.submissions.view(message_id)
+        return in_form(stores.submissions.view(message_id), form)
 
     async def set_status(self, state: str, status: Service, who: str, note: str = "", *,
                          deliver: bool = True) -> StatusChange:
@@ -170,16 +176,16 @@ class Switch:
         return Network(self._members, self._takes, self.config.regions,
                        self.stores.status.current())
 
-    def _reject(self, message_id: str, credential: Credential, raw: str, reject: Reject,
-                received: Stamp) -> Submission:
+    def _reject(self, message_id: str, credential: Credential, raw: str, claimed: str | None,
+                reject: Reject, received: Stamp) -> Submission:
         stores = self.stores
         reject = reject if reject.original else reject.with_context(original=raw)
         answer = reject_message(reject, stores.lines.header(received, credential.ori))
         stores.submissions.open(Header(message_id, credential.ori, credential.id,
                                        reject.key or "", False, False, 0.0), [])
         stores.submissions.respond(message_id, Sent("NL", answer, "rejected"))
-        stores.traffic.add([entry(IN, message_id, writable(raw), reject.key,
-                                  claimed_ori(raw) or "", "NL"),
+        stores.traffic.add([entry(IN, message_id, writable(raw), reject.key, claimed or "",
+                                  "NL"),
                             outgoing(message_id, answer, credential.ori)])
         return stores.submissions.view(message_id)
 
@@ -276,4 +282,21 @@ class Switch:
             log.exception("delivering held traffic failed")
 
 
-__all__ = ["Switch", "new_message_id"]
+def in_form(submission: Submission, form: Form) -> Submission:
+    """A submission as its sender reads it: for a message sent in XML, each answer, status
+    message and reject as Nlets XML; otherwise as the switch keeps them, in legacy text."""
+    if form != "xml":
+        return submission
+    return replace(submission, responses=tuple(
+        replace(view, text=_as_xml(view.text)) for view in submission.responses))
+
+
+def _as_xml(text: str) -> str:
+    """A delivered message's text as XML; kept as it is if it cannot be read (never lost)."""
+    try:
+        return format_xml(parse(text))
+    except Reject:
+        return text
+
+
+__all__ = ["Switch", "in_form", "new_message_id"]

@@ -2,8 +2,9 @@
 traffic in JetStream, and agencies' messages taken on `<prefix>.switch.submit` (answers read
 back on `<prefix>.switch.show`), each request carrying the agency's token.
 
-Requests and replies are JSON: `{"message", "token", "form", "wait"}` in, the submission's
-JSON (as `stateline send --json` prints it) or `{"error": {"code", "text"}}` out.
+Requests and replies are JSON: `{"message", "token", "form", "wait"}` in (`form` is "text",
+"json" or "xml"; a show request may name "xml" too, for answers written as XML), the
+submission's JSON (as `stateline send --json` prints it) or `{"error": {"code", "text"}}` out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -22,6 +23,7 @@ from nats.aio.subscription import Subscription
 
 from ..datadir import DataDir
 from ..errors import StatelineError
+from ..protocol import FORMS, Form
 from ..switch import Switch, SwitchConfig
 from .jetstream_holds import JetStreamHolds
 from .nats import NETWORK, BusUnavailable, Names, NatsTransport, connect
@@ -110,9 +112,10 @@ class SubmissionService:
             token = str(request["token"])
         except (ValueError, KeyError, TypeError) as error:
             raise Refused("invalid", f"not a request: {error}") from None
+        form = _form(request.get("form"))
         if message.subject == self.names.show:
-            return self.switch.submission(str(request.get("message_id", "")), token).to_json()
-        form: Literal["text", "json"] = "json" if request.get("form") == "json" else "text"
+            return self.switch.submission(str(request.get("message_id", "")), token,
+                                          form=form).to_json()
         wait = request.get("wait")
         if wait is not None and (not isinstance(wait, int | float) or wait < 0):
             raise Refused("invalid", f"wait: expected seconds, not {wait!r}")
@@ -120,6 +123,11 @@ class SubmissionService:
         submission = await self.switch.submit(str(request.get("message", "")), token,
                                               form=form, wait=wait)
         return submission.to_json()
+
+
+def _form(named: object) -> Form:
+    """The form a request names; anything else (or nothing) is legacy text, as before."""
+    return next((form for form in FORMS if form == named), "text")
 
 
 async def ask_switch(url: str, names: Names, subject: str, request: dict[str, Any],
@@ -156,7 +164,8 @@ async def submit(url: str, names: Names, raw: str, token: str, *, form: str = "t
                                                        "form": form, "wait": wait}, timeout)
 
 
-async def show(url: str, names: Names, message_id: str, token: str) -> dict[str, Any]:
+async def show(url: str, names: Names, message_id: str, token: str, *,
+               form: str = "text") -> dict[str, Any]:
     """A message's answers so far, late ones included; the sender's token only."""
     return await ask_switch(url, names, names.show, {"message_id": message_id,
-                                                     "token": token}, 30.0)
+                                                     "token": token, "form": form}, 30.0)

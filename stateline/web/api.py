@@ -1,6 +1,7 @@
-"""The agencies' HTTP API to the switch: send one message as legacy text or in its JSON form,
-with the agency's bearer token, and get back what the states answered within the wait; poll
-for what came later (held traffic delivered when a state returns, a reviewed request).
+"""The agencies' HTTP API to the switch: send one message as legacy text, in its JSON form or
+as Nlets XML, with the agency's bearer token, and get back what the states answered within the
+wait (each answer's text in XML for a message sent in XML); poll for what came later (held
+traffic delivered when a state returns, a reviewed request).
 
 Every sender is authenticated before its body is read, and an answer is shown only to the
 credential's own agency: any other caller gets the same 404 as for a message that never was.
@@ -18,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..gateway.http import content_kind, read_body
-from ..protocol import Reject, parse
+from ..protocol import Form, Reject, parse, parse_xml
 from ..switch import AuthenticationError, Service, Switch, SwitchError, UnknownMessage
 from ..switch.views import Submission
 from ..transport.inprocess import InProcessTransport
@@ -33,6 +34,7 @@ from .shapes import (
     JSON,
     MESSAGE_BODY,
     TEXT,
+    XML,
     HealthShape,
     RejectedShape,
     SubmissionShape,
@@ -54,7 +56,7 @@ _REFUSALS = {
     401: "No bearer token, or one not in force; nothing was read or routed",
     404: "No such message sent with this credential",
     413: f"Body larger than {BODY_LIMIT} bytes",
-    415: f"Content type other than {TEXT} or {JSON} in UTF-8",
+    415: f"Content type other than {TEXT}, {JSON} or {XML} in UTF-8",
     503: "The switch cannot take messages now",
 }
 
@@ -107,12 +109,15 @@ def api_router(switch: Switch) -> APIRouter:
         request: Request,
         message_id: Annotated[str, Path(max_length=64, examples=["M20261125-FCDE9E58D9"])],
         authorization: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+        form: Annotated[Literal["text", "xml"], Query(
+            description="`xml`: each answer's text as Nlets XML, as for a message sent in "
+                        "XML")] = "text",
     ) -> JSONResponse:
         """A message's answers so far, late ones included; only to the agency that sent it."""
         token = _authenticated(switch, authorization)
         _documented_only(request)
         try:
-            submission = switch.submission(message_id, token)
+            submission = switch.submission(message_id, token, form=form)
         except (AuthenticationError, UnknownMessage):
             raise NotFound(f"no message {message_id!r} was sent with this credential") from None
         except SwitchError as error:
@@ -181,13 +186,16 @@ def _rejected(submission: Submission) -> dict[str, object]:
     errors still sees why."""
     text = next((view.text for view in submission.responses), "")
     with contextlib.suppress(Reject):
-        text = parse(text).body or text
+        text = (parse_xml if text.startswith("<") else parse)(text).body or text
     return {**submission.to_json(), "error": {"code": "rejected", "text": text or "rejected"}}
 
 
-def _form(request: Request) -> Literal["text", "json"]:
-    """Text or JSON, read as a state's gateway reads it (415 for anything else)."""
-    return "text" if content_kind(request.headers.get("content-type", "")) == TEXT else "json"
+_FORMS: dict[str, Form] = {TEXT: "text", JSON: "json", XML: "xml"}
+
+
+def _form(request: Request) -> Form:
+    """Text, JSON or XML, read as a state's gateway reads it (415 for anything else)."""
+    return _FORMS[content_kind(request.headers.get("content-type", ""), tuple(_FORMS))]
 
 
 async def _body(request: Request, limit: int = BODY_LIMIT) -> str:

@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from ..datadir import DataDir
+from ..protocol import Form
 from ..switch import AuthenticationError, SwitchError, UnknownMessage
 from ..switch.merge import Summary
 from ..switch.views import FieldView, ResponseView, Submission
@@ -93,6 +94,10 @@ def _alive(pid: int) -> bool:
     return pid > 0
 
 
+MEDIA_TYPES: dict[Form, str] = {"text": "text/plain", "json": "application/json",
+                                "xml": "application/xml"}
+
+
 class Client:
     """One agency's calls to the API at `url`, authenticated with its token."""
 
@@ -100,11 +105,11 @@ class Client:
         self.url = url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
 
-    def send(self, raw: str, *, form: Literal["text", "json"] = "text",
+    def send(self, raw: str, *, form: Form = "text",
              wait: float | None = None) -> Submission:
         """What the switch answered within the wait; a rejected message is a Submission
         with `accepted` False, as in process."""
-        kind = "text/plain" if form == "text" else "application/json"
+        kind = MEDIA_TYPES[form]
         params = {} if wait is None else {"wait": str(wait)}
         timeout = (DEFAULT_WAIT if wait is None else wait) + MARGIN_SECONDS
         return self._call("POST", "/api/messages", timeout, content=raw.encode("utf-8"),

@@ -79,7 +79,7 @@ class HealthShape(Shape):
     gateways: list[str] = Field(description="States whose gateway runs in this process")
 
 
-TEXT, JSON = "text/plain", "application/json"
+TEXT, JSON, XML = "text/plain", "application/json", "application/xml"
 
 MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -106,4 +106,6 @@ MESSAGE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     TEXT: {"schema": {"type": "string"},
            "example": "DQ.ORPPD0000.WA.TXT\nOLN/WDLFHVZD6KH3"},
     JSON: {"schema": MESSAGE_SCHEMA},
+    XML: {"schema": {"type": "string", "description": "One n2:NLETS document (Nlets XML on "
+                     "NIEM); each answer's text comes back in XML"}},
 }}}

@@ -24,6 +24,7 @@ TINY: dict[str, list[str]] = {
                    "--rounds", "3"],
     "policy.py": ["--agencies", "200", "--requests", "50"],
     "protocol.py": ["--messages", "50", "--repeats", "1"],
+    "proxy.py": ["--residents", "300", "--queries", "100", "--rounds", "1"],
     "transparency.py": ["--entries", "1000", "--rounds", "1"],
     "transparency_replay.py": ["--entries", "1000"],
 }

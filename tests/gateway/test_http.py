@@ -228,13 +228,14 @@ def test_too_large_a_body_is_413(client: TestClient) -> None:
     assert got.json()["error"]["code"] == "too-large"
 
 
-@pytest.mark.parametrize("kind", ["application/xml", "text/plain; charset=latin-1", "", "text"])
+@pytest.mark.parametrize("kind", ["application/yaml", "text/plain; charset=latin-1", "", "text"])
 def test_other_content_types_are_415(client: TestClient, kind: str) -> None:
     got = client.post("/messages", content=b"DQ.WASPD0100.WA.TXT\nOLN/X",
                       headers={"Content-Type": kind} if kind else {})
     assert got.status_code == 415
     if kind.startswith("text/plain"):  # errors come back in the form the caller sent
-        assert got.text.startswith("send text/plain or application/json in UTF-8, not " + kind)
+        assert got.text.startswith("send text/plain, application/json or application/xml in "
+                                   "UTF-8, not " + kind)
     else:
         assert got.json()["error"]["code"] == "unsupported-media-type"
 
@@ -283,7 +284,8 @@ def test_health_needs_no_token_and_reports_the_log(nation: DataDir, client: Test
 def test_openapi_describes_both_forms_and_the_token(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     post = schema["paths"]["/messages"]["post"]
-    assert set(post["requestBody"]["content"]) == {"text/plain", "application/json"}
+    assert set(post["requestBody"]["content"]) == {"text/plain", "application/json",
+                                                   "application/xml"}
     assert {"200", "400", "401", "413", "415", "422"} <= set(post["responses"])
     assert post["security"] == [{"HTTPBearer": []}]
     assert "/health" in schema["paths"]

@@ -20,7 +20,7 @@ from stateline.dmv import Sample, open_store
 from stateline.gateway import Gateway
 from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
-from stateline.protocol import parse
+from stateline.protocol import format_xml, parse, read, read_xml
 from stateline.sim.nation import build_nation
 from stateline.switch import Service, Switch, SwitchConfig
 from stateline.switch.credentials import read_tokens
@@ -114,6 +114,28 @@ def test_the_json_form_gets_the_same_kind_of_answer(network: Network) -> None:
     assert got.status_code == 200, got.text
     [answer] = got.json()["responses"]
     assert answer["state"] == "OR" and ("OLN", person.oln) in answer_fields(answer)
+
+
+def test_the_xml_form_gets_its_answers_and_rejects_in_xml(network: Network) -> None:
+    person = network.people["WA"][2]
+    query = format_xml(read(f"DQ.{LOCAL}.WA.*CASE8.TXT\nOLN/{person.oln}"))
+    got = network.client.post("/api/messages", content=query,
+                              headers={**network.auth(), "Content-Type": "application/xml"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    [answer] = body["responses"]
+    assert read_xml(answer["text"]).control == "CASE8"
+    assert ("OLN", person.oln) in answer_fields(answer)
+    polled = network.client.get(f"/api/messages/{body['message_id']}", params={"form": "xml"},
+                                headers=network.auth()).json()
+    assert polled == body
+    assert parse(network.poll(body["message_id"]).json()["responses"][0]["text"]) == \
+        read_xml(answer["text"])
+    bad = network.client.post("/api/messages", content="<n2:NLETS",
+                              headers={**network.auth(), "Content-Type": "application/xml"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["text"].startswith(".03. TXT NOT FOUND\nXML IS NOT WELL-FORMED")
+    assert read_xml(bad.json()["responses"][0]["text"]).key == "ER"
 
 
 def test_an_rq_by_vin_finds_the_vehicle(network: Network) -> None:
@@ -238,7 +260,7 @@ def test_a_body_over_the_limit_is_a_413(network: Network) -> None:
     assert got.status_code == 413 and got.json()["error"]["code"] == "too-large"
 
 
-@pytest.mark.parametrize("kind", ["text/html", "application/xml", "text/plain; charset=latin-1",
+@pytest.mark.parametrize("kind", ["text/html", "application/yaml", "text/plain; charset=latin-1",
                                   "application/x-www-form-urlencoded", ""])
 def test_another_content_type_is_a_415(network: Network, kind: str) -> None:
     got = network.client.post("/api/messages", content=b"DQ.ORPPD0000.WA.TXT",
@@ -262,7 +284,7 @@ def test_every_refusal_has_the_one_error_shape(network: Network, method: str, pa
 
 
 def test_a_garbage_body_is_a_4xx_with_the_er(network: Network) -> None:
-    for kind in ("text/plain", "application/json"):
+    for kind in ("text/plain", "application/json", "application/xml"):
         for garbage in (b"", b"\x00\xff\xfe", b"[1, 2]", b'{"key": 5}', b"{", "🚓".encode()):
             got = network.client.post("/api/messages", content=garbage,
                                       headers={**network.auth(), "Content-Type": kind})
@@ -280,7 +302,8 @@ def test_openapi_documents_the_api(network: Network) -> None:
     spec = network.client.get("/openapi.json").json()
     assert {"/api/messages", "/api/messages/{message_id}", "/api/health"} <= set(spec["paths"])
     send = spec["paths"]["/api/messages"]["post"]
-    assert set(send["requestBody"]["content"]) == {"text/plain", "application/json"}
+    assert set(send["requestBody"]["content"]) == {"text/plain", "application/json",
+                                                   "application/xml"}
     assert {"200", "401", "413", "415", "422"} <= set(send["responses"])
     assert spec["components"]["securitySchemes"]["agency token"]["scheme"] == "bearer"
     assert not [path for path in spec["paths"] if not path.startswith("/api/")]

@@ -97,7 +97,7 @@ PIECES = st.sampled_from(["DQ", "RQ", "KQ", "NL", "WA", "OR", "R8", SENDER, "VTI
 MESSAGES = st.one_of(st.text(max_size=300), st.lists(PIECES, max_size=40).map("".join))
 
 
-@given(text=MESSAGES, kind=st.sampled_from(["text/plain", "application/json"]))
+@given(text=MESSAGES, kind=st.sampled_from(["text/plain", "application/json", "application/xml"]))
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_message_text_gets_an_answer_or_its_er(client: tuple[TestClient, str], text: str,
                                                    kind: str) -> None:

@@ -1,0 +1,152 @@
+"""How each query field's value is spelled as NIEM element text, read back, and compared with a
+legacy spelling of it: one table, read by xmlfields.py, with no I/O.
+
+Legacy text and NIEM differ for four prefixes: NAM is split into surname, given and middle
+names; DOB is an xsd:date (a six-digit mmddyy gets the century `birth_date` picks); LIY is a
+year (a two-digit year is read in the 2000s, a non-expiring plate expires in 9999); IMQ is an
+xsd:boolean. Every other prefix is written as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from .errors import Reject, RejectCode
+from .fields import birth_date
+
+Parts = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """How one prefix's value is written as element text, read back, and compared with a
+    legacy spelling of it."""
+
+    write: Callable[[str, date], Parts]
+    read: Callable[[Parts], str]
+    same: Callable[[str, str], bool]
+    """Whether a legacy value and the value the elements hold name the same thing."""
+
+
+def _as_is(value: str, today: date) -> Parts:
+    return {"": value}
+
+
+def _one(parts: Parts) -> str:
+    return parts[""]
+
+
+def _equal(legacy: str, held: str) -> bool:
+    return legacy == held
+
+
+def _write_name(value: str, today: date) -> Parts:
+    sur, comma, rest = value.partition(",")
+    given, _, middle = rest.strip().partition(" ")
+    if not comma or not sur.strip() or not given:
+        raise Reject(RejectCode.FORMAT, f"NAM {value[:30]} IS NOT LAST,FIRST: NO PLACE IN XML")
+    return {"sur": sur.strip(), "given": given, **({"middle": middle} if middle else {})}
+
+
+def _read_name(parts: Parts) -> str:
+    sur, given, middle = (parts.get(part, "") for part in ("sur", "given", "middle"))
+    if not sur or not given:
+        raise Reject(RejectCode.FORMAT, "nc:PersonName NEEDS nc:PersonSurName AND "
+                     "nc:PersonGivenName")
+    return f"{sur},{given} {middle}" if middle else f"{sur},{given}"
+
+
+def _same_name(legacy: str, held: str) -> bool:
+    def words(name: str) -> tuple[list[str], list[str]]:
+        sur, _, rest = name.partition(",")
+        return sur.split(), rest.split()
+    return words(legacy) == words(held)
+
+
+_DIGITS = re.compile(r"\d+")
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+
+
+def _write_birth(value: str, today: date) -> Parts:
+    if _DIGITS.fullmatch(value) and len(value) == 8:
+        return {"": f"{value[:4]}-{value[4:6]}-{value[6:]}"}
+    try:
+        if _DIGITS.fullmatch(value) and len(value) == 6:
+            return {"": birth_date(value, today).isoformat()}
+    except ValueError:
+        pass
+    raise Reject(RejectCode.DOB, f"DOB {value[:10]} IS NOT A DATE NIEM CAN HOLD")
+
+
+def _read_birth(parts: Parts) -> str:
+    found = _ISO_DATE.fullmatch(parts[""])
+    if found is None:
+        raise Reject(RejectCode.DOB, "nc:Date MUST BE YYYY-MM-DD")
+    return "".join(found.groups())
+
+
+def _same_birth(legacy: str, held: str) -> bool:
+    """A six-digit DOB (mmddyy) names the date its month, day and last two year digits do."""
+    if len(legacy) == 6:
+        return held[4:] == legacy[:4] and held[2:4] == legacy[4:]
+    return legacy == held
+
+
+NON_EXPIRING, NEVER = "NX", "9999"
+"""A non-expiring plate (LIY/NX) is one that expires in year 9999."""
+
+
+def _write_plate_year(value: str, today: date) -> Parts:
+    if value == NON_EXPIRING:
+        return {"": NEVER}
+    if _DIGITS.fullmatch(value) and len(value) == 4 and value != NEVER:
+        return {"": value}
+    if _DIGITS.fullmatch(value) and len(value) == 2:
+        return {"": "20" + value}
+    raise Reject(RejectCode.YEAR, f"LIY {value[:10]} IS NOT A YEAR NIEM CAN HOLD")
+
+
+def _read_plate_year(parts: Parts) -> str:
+    year = parts[""]
+    if not (_DIGITS.fullmatch(year) and len(year) == 4):
+        raise Reject(RejectCode.YEAR, "nc:Year MUST BE CCYY")
+    return NON_EXPIRING if year == NEVER else year
+
+
+def _same_plate_year(legacy: str, held: str) -> bool:
+    if len(legacy) == 2 and held != NON_EXPIRING:
+        return held[2:] == legacy
+    return legacy == held
+
+
+_INDICATOR = {"Y": "true", "N": "false"}
+_INDICATED = {"true": "Y", "1": "Y", "false": "N", "0": "N"}
+
+
+def _write_indicator(value: str, today: date) -> Parts:
+    if value not in _INDICATOR:
+        raise Reject(RejectCode.FORMAT, "IMQ MUST BE Y OR N")
+    return {"": _INDICATOR[value]}
+
+
+def _read_indicator(parts: Parts) -> str:
+    if parts[""] not in _INDICATED:
+        raise Reject(RejectCode.FORMAT, "n2:ImageRequestIndicator MUST BE true OR false")
+    return _INDICATED[parts[""]]
+
+
+_PLAIN = Spelling(_as_is, _one, _equal)
+SPELLINGS = {
+    "NAM": Spelling(_write_name, _read_name, _same_name),
+    "DOB": Spelling(_write_birth, _read_birth, _same_birth),
+    "LIY": Spelling(_write_plate_year, _read_plate_year, _same_plate_year),
+    "IMQ": Spelling(_write_indicator, _read_indicator, _equal),
+}
+"""Spellings that differ from the legacy value; every other prefix is written as it is."""
+
+
+def spelling(prefix: str) -> Spelling:
+    return SPELLINGS.get(prefix, _PLAIN)
