@@ -366,7 +366,7 @@ class Gateway:
         found = self._senders.get(query.sender)
         if found is None:
             agency = engine.snapshot.get(query.sender)
-            found = (agency, _snapshot(agency),
+            found = (agency, None if agency is None else Sender.of(agency),
                      engine.rules.category(agency, self.state) if agency else "unknown")
             self._senders[query.sender] = found
         return found
@@ -599,19 +599,6 @@ def request_id() -> str:
     building a UUID object."""
     bits = int.from_bytes(os.urandom(16)) & ~_UUID_FIXED | _UUID_4
     return f"{bits:032x}"
-
-
-def _snapshot(agency: Agency | None) -> Sender | None:
-    """The sender as audit entries record it; one is shared by every entry made under the same
-    directory version."""
-    if agency is None:
-        return None
-    return Sender(ori=agency.ori, name=agency.name, state=agency.state,
-                  level=agency.level.value, agency_type=agency.agency_type,
-                  department=agency.department, component=agency.component,
-                  criminal_justice=agency.criminal_justice,
-                  permissions=tuple(sorted(agency.permissions)),
-                  programs=tuple(sorted(agency.programs)), active=agency.active)
 
 
 def _group(query: Message) -> str:

@@ -24,16 +24,6 @@ UNKNOWN = "unknown"
 """The category of an ORI the directory does not know: counted, never dropped."""
 
 
-def sender_of(agency: Agency) -> Sender:
-    """The agency as an entry's `sender` records it (as the gateway snapshots a live sender)."""
-    return Sender(ori=agency.ori, name=agency.name, state=agency.state,
-                  level=agency.level.value, agency_type=agency.agency_type,
-                  department=agency.department, component=agency.component,
-                  criminal_justice=agency.criminal_justice,
-                  permissions=tuple(sorted(agency.permissions)),
-                  programs=tuple(sorted(agency.programs)), active=agency.active)
-
-
 class Senders:
     """Each ORI's sender body and statistics category, as the directory has them now."""
 
@@ -49,7 +39,7 @@ class Senders:
         if found is None:
             agency = self._lookup(ori)
             found = (None, UNKNOWN) if agency is None else \
-                (sender_of(agency).body(), self._rules.category(agency, self._state))
+                (Sender.of(agency).body(), self._rules.category(agency, self._state))
             self._known[ori] = found
         return found
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from ...directory.agency import Level
+from ...directory.agency import Agency, Level
 from ...protocol import Outcome
 from ..entries import EntryKind
 from .base import Part, Record, info, optional
@@ -38,6 +38,16 @@ class Sender(Part):
     permissions: tuple[str, ...] = info("Permission letters (A C D Z), sorted.")
     programs: tuple[str, ...] = info('Programs it takes part in (e.g. "287g"), sorted.')
     active: bool = info("Active in the directory.")
+
+    @classmethod
+    def of(cls, agency: Agency) -> Sender:
+        """The agency as an entry records its sender, live or imported."""
+        return cls(ori=agency.ori, name=agency.name, state=agency.state,
+                   level=agency.level.value, agency_type=agency.agency_type,
+                   department=agency.department, component=agency.component,
+                   criminal_justice=agency.criminal_justice,
+                   permissions=tuple(sorted(agency.permissions)),
+                   programs=tuple(sorted(agency.programs)), active=agency.active)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
