@@ -214,35 +214,27 @@ class AuditLog:
         """
         if not items:
             return []
-        self._signing_key()  # a log that could not sign what it takes takes nothing
-        db = self._db
-        db.begin()
-        try:
-            self._load()  # another writer may have appended since we last looked
-            start, state = self._size, self._written(items)
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-        self._size, self._last_time, self._frontier = state
-        self._appended = True
-        return list(range(start, start + len(items)))
+        return list(self._append((EntryKind(kind).value, canonical_json(body), body)
+                                 for kind, body in items))
 
     def append_written(self, kind: EntryKind, entries: Iterable[tuple[str, Mapping[str, Any]]],
                        chunk: int = 20_000) -> range:
         """Log bodies the caller has already written as `canonical_json` would, each beside a
         mapping that holds at least the fields the rollups read, in one durable transaction;
         returns the sequence numbers. For a writer of millions of entries of one kind (an
-        import): the bodies are not written again, and rows go to the store a chunk at a
+        import): the bodies are not written again, and rows go to the store `chunk` at a
         time, so nothing holds them all, yet they go in whole or not at all. A body that is
         not what its mapping says is a rollup `verify` names."""
-        self._signing_key()
+        return self._append(((kind.value, text, fields) for text, fields in entries), chunk)
+
+    def _append(self, rows: Iterable[tuple[str, str, Mapping[str, Any]]],
+                chunk: int = 20_000) -> range:
+        self._signing_key()  # a log that could not sign what it takes takes nothing
         db = self._db
         db.begin()
         try:
-            self._load()
-            start = self._size
-            state = self._write((kind.value, text, fields) for text, fields in entries)
+            self._load()  # another writer may have appended since we last looked
+            start, state = self._size, self._write(rows, chunk)
             db.commit()
         except BaseException:
             db.rollback()
