@@ -1,23 +1,27 @@
 """`import_history`: a state switch's past records into the state's audit log, as `imported`
-entries, a file whole or not at all.
+entries, every file of an import whole or none at all.
 
 Every file is read and checked before anything is written: one problem anywhere and nothing
-is. Then each file goes in through the log's own write path (`AuditLog.append_many`) in one
-transaction, sorted by the time each request was made, so its rollups and Merkle tree are
-the log's usual ones and the handle signs a head over it when it closes. The log is only
-ever appended to.
+is. Then every file goes in through the log's own write path (`AuditLog.append_written`) in
+one transaction, the earliest file first and each sorted by the time each request was made,
+so its rollups and Merkle tree are the log's usual ones and the handle signs a head over it
+when it closes. A failure while writing takes every file back. The log is only ever
+appended to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import accumulate, chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -91,15 +95,16 @@ def import_history(data: DataDir, state: str, paths: Sequence[Path], *,
         if log is None or dry_run:  # only a dry run reads a log that may not be there
             return ImportSummary(code, day.isoformat(), True, tuple(
                 _summary(f, fmt, cells) for f, cells in zip(files, counted, strict=True)))
-        total = sum(len(f.rows) for f in files)
-        done: list[FileSummary] = []
-        for f, cells in zip(files, counted, strict=True):
-            entries = _entries(f.rows, Bodies(facts[f.sha256], senders),
-                               _offset(tell, sum(d.imported for d in done), total))
-            done.append(_summary(f, fmt, cells, log.append_written(EntryKind.IMPORTED,
-                                                                   entries)))
-            tell(sum(d.imported for d in done), total)
-    return ImportSummary(code, day.isoformat(), False, tuple(done))
+        starts = list(accumulate((len(f.rows) for f in files), initial=0))
+        total = starts.pop()
+        seqs = log.append_written(EntryKind.IMPORTED, chain.from_iterable(
+            _entries(f.rows, Bodies(facts[f.sha256], senders), _offset(tell, before, total))
+            for f, before in zip(files, starts, strict=True)))
+        tell(total, total)
+    first = seqs.start
+    return ImportSummary(code, day.isoformat(), False, tuple(
+        _summary(f, fmt, cells, range(first + before, first + before + len(f.rows)))
+        for f, cells, before in zip(files, counted, starts, strict=True)))
 
 
 def _offset(tell: Progress, before: int, total: int) -> Callable[[int], None]:
@@ -156,17 +161,28 @@ def _read_all(paths: Sequence[Path], fmt: str, columns: ColumnMap | None, state:
 
 
 def _load(path: Path, problems: Problems) -> tuple[str, str] | None:
-    """A file's SHA-256 and its text, within the bounds; None (a problem said) if not."""
+    """A file's SHA-256 and its text, within the bounds; None (a problem said) if not.
+
+    Only a regular file is read, and never past the bound: a pipe or a device says its size
+    is 0 whatever it holds, and so do /proc's files. A pipe opens without waiting for a
+    writer, so it is refused at once."""
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            problems.add(Problem(name, None, None, f"{size:,} bytes, over the {MAX_FILE_BYTES:,} "
-                                 "an import reads: split the export by month or year"))
-            return None
-        data = path.read_bytes()
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            found = os.fstat(file.fileno())
+            if not stat.S_ISREG(found.st_mode):
+                problems.add(Problem(name, None, None, "not a regular file (a pipe, a device "
+                                     "or a folder): name a file the export was saved to"))
+                return None
+            if found.st_size > MAX_FILE_BYTES:
+                problems.add(_too_large(name, f"{found.st_size:,}"))
+                return None
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         problems.add(Problem(name, None, None, f"cannot read ({error.strerror})"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.add(_too_large(name, f"more than {MAX_FILE_BYTES:,}"))
         return None
     sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -178,6 +194,11 @@ def _load(path: Path, problems: Problems) -> tuple[str, str] | None:
                              "export as UTF-8"))
         return None
     return sha256, text
+
+
+def _too_large(name: str, size: str) -> Problem:
+    return Problem(name, None, None, f"{size} bytes, over the {MAX_FILE_BYTES:,} an import "
+                   "reads: split the export by month or year")
 
 
 _READERS: dict[str, Callable[[str, ColumnMap, Reading], list[Row]]] = {

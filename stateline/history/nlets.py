@@ -34,7 +34,18 @@ from typing import NamedTuple
 from ..protocol import KEYS, Message, Outcome, Reject, RejectCode, parse, read_answer
 from ..protocol.model import YEARS, read_fields
 from ..protocol.responses import WITHHELD
-from .rows import QUERY_KEYS, Bad, Reading, Row, disclosed, not_after, too_long, utc_text
+from .rows import (
+    ELEMENT_NAMES,
+    QUERY_KEYS,
+    Bad,
+    Reading,
+    Row,
+    disclosed,
+    element,
+    not_after,
+    too_long,
+    utc_text,
+)
 
 ER = "ER"
 ID_PREFIX = {"driver": "OLN", "history": "OLN", "vehicle": "VIN"}
@@ -155,8 +166,8 @@ def _row(query: Query, response: Response, first: int, answered: int,
     if response.key != ER and response.state != state:
         problems.append((answered + 4, "1", f"the answer is {response.state}'s, not "
                          f"{state}'s"))
-    time = _utc(query.sent, reading.zone)
     try:
+        time = _utc(query.sent, reading.zone)
         not_after(time, reading.today)
     except Bad as error:
         problems.append((first + 2, "1", str(error)))
@@ -253,14 +264,17 @@ def fast_response(lines: list[str]) -> Response | None:
             records.append([])
         elif records and ": " in line:
             label, _, value = line.partition(": ")
-            if value == withheld and label.isalpha() and label.isupper() and label.isascii():
-                records[-1].append((label.lower(), True, None))
+            name = label.lower()
+            if name not in ELEMENT_NAMES:  # the protocol's parser's path says which
+                return None
+            if value == withheld and label.isupper() and label.isascii():
+                records[-1].append((name, True, None))
                 continue
             section = _SECTION.fullmatch(line)
             if section is None or line != line.upper():
                 return None
             found = ids.search(value)
-            records[-1].append((label.lower(), False, found.group(1) if found else None))
+            records[-1].append((name, False, found.group(1) if found else None))
     return Response(key, sender, receiving, state, _OUTCOMES[word], records, None)
 
 
@@ -298,7 +312,7 @@ def protocol_response(text: str) -> Response:
     answer = read_answer(message.body or "")
     prefix = ID_PREFIX[answer.group]
     records: Sections = [
-        [(s.element, s.withheld,
+        [(element(s.element), s.withheld,
           None if s.withheld else next((f.value for f in s.fields if f.prefix == prefix), None))
          for s in record.sections]
         for record in answer.records]

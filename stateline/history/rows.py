@@ -102,7 +102,24 @@ def utc_text(moment: datetime, zone: tzinfo) -> str:
     """A time as imported bodies hold it: a time without an offset is read in `zone`."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:  # 0001-01-01T00:00+01:00 is a time, but none in UTC
+        raise Bad(f"{moment.isoformat()} is no time in UTC (before year 1 or after 9999)"
+                  ) from None
+
+
+def encodable(text: str) -> str:
+    """The text, if UTF-8 can hold it: a JSON \\u escape can spell half a character (a lone
+    surrogate), which passes every other check and then cannot be written."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError as error:
+        raise Bad(f"{text[:40]!r} holds \\u{ord(text[error.start]):04x}, half of a character "
+                  "(a lone surrogate): not text UTF-8 can hold") from None
+    return text
 
 
 def not_after(text: str, today: date) -> None:
@@ -128,13 +145,15 @@ def ori(text: str) -> str:
 
 def elements(names: list[str]) -> tuple[str, ...]:
     """Element names in the order given, each once."""
-    found: dict[str, None] = {}
-    for name in names:
-        element = name.strip().lower()
-        if element not in ELEMENT_NAMES:
-            raise Bad(f"{name!r} is not a data element ({' '.join(ELEMENTS)})")
-        found[element] = None
-    return tuple(found)
+    return tuple(dict.fromkeys(map(element, names)))
+
+
+def element(name: str) -> str:
+    """An element name as Stateline spells it; Bad if it names none."""
+    found = name.strip().lower()
+    if found not in ELEMENT_NAMES:
+        raise Bad(f"{name!r} is not a data element ({' '.join(ELEMENTS)})")
+    return found
 
 
 def record_ids(values: list[str]) -> tuple[str, ...]:

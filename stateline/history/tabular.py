@@ -25,6 +25,7 @@ from .rows import (
     Reading,
     Row,
     elements,
+    encodable,
     not_after,
     ori,
     query_key,
@@ -124,7 +125,7 @@ class Cells:
 
     def _list(self, cell: object, name: str) -> list[str]:
         if isinstance(cell, list) and all(isinstance(v, str) for v in cell):
-            return cell
+            return list(map(encodable, cell))
         text = _string(cell)
         return [part for part in text.split(self.map.separators[name]) if part.strip()]
 
@@ -149,7 +150,7 @@ class Cells:
                   f" nor a false one ({', '.join(repr(w) for w in sorted(self.map.photo_false))})")
 
     def terms(self, cell: object) -> tuple[str, ...]:
-        text = ".".join(cell) if isinstance(cell, list) and all(
+        text = encodable(".".join(cell)) if isinstance(cell, list) and all(
             isinstance(v, str) for v in cell) else _string(cell)
         try:
             return tuple(f"{f.prefix}/{f.value}" for f in read_fields(text))
@@ -174,9 +175,14 @@ def _mark(cell: object) -> object:
     return None if isinstance(cell, list | dict) else (type(cell).__name__, cell)
 
 
+def _shown(text: str) -> str:
+    """Text from the file as a problem can quote it, half characters escaped."""
+    return text.encode("utf-8", "backslashreplace").decode()
+
+
 def _string(cell: object) -> str:
     if isinstance(cell, str):
-        return cell
+        return encodable(cell)
     if isinstance(cell, bool) or cell is None or isinstance(cell, list | dict):
         raise Bad(f"{json.dumps(cell)[:40]} is not text")
     return str(cell)
@@ -273,7 +279,7 @@ def read_jsonl(text: str, columns: ColumnMap, reading: Reading) -> list[Row]:
             continue
         missing = [key for key in keys.values() if key not in value]
         if missing and first:
-            has = ", ".join(value) or "none"
+            has = _shown(", ".join(value)) or "none"
             for key in missing:
                 name = next(n for n, k in keys.items() if k == key)
                 reading.problem(number, key, f"the map's [{name}] key is not in the first "

@@ -98,9 +98,10 @@ def _position(prefix: str) -> int:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def read_query(data: ET.Element, key: str) -> tuple[Field, ...]:
+def read_query(data: ET.Element, key: str, today: date | None = None) -> tuple[Field, ...]:
     """The fields a query's data element holds: from its elements, in canonical order, or as
-    its ``st:text`` spells them when that names the same query."""
+    its ``st:text`` spells them when that names the same query. `today` settles the century
+    a writer gives a six-digit DOB."""
     places = _places(key)
     parts: dict[str, Parts] = {}
     for path, text in _leaves(data, ()):
@@ -114,7 +115,7 @@ def read_query(data: ET.Element, key: str) -> tuple[Field, ...]:
                            for prefix, found in parts.items()),
                           key=lambda item: _position(item.prefix)))
     legacy = data.get(clark(LEGACY))
-    return fields if legacy is None else _spelled(fields, legacy)
+    return fields if legacy is None else _spelled(fields, legacy, today or date.today())
 
 
 def _leaves(element: ET.Element, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -135,11 +136,12 @@ def _leaves(element: ET.Element, path: tuple[str, ...]) -> Iterator[tuple[tuple[
             yield (*path, child.tag), (child.text or "").strip()
 
 
-def _spelled(fields: tuple[Field, ...], legacy: str) -> tuple[Field, ...]:
+def _spelled(fields: tuple[Field, ...], legacy: str, today: date) -> tuple[Field, ...]:
     spelled = read_fields(legacy)
     ordered = sorted(spelled, key=lambda item: _position(item.prefix))
     if len(ordered) != len(fields) or any(
-            mine.prefix != held.prefix or not spelling(mine.prefix).same(mine.value, held.value)
+            mine.prefix != held.prefix
+            or not spelling(mine.prefix).names(mine.value, held.value, today)
             for mine, held in zip(ordered, fields, strict=False)):
         raise Reject(RejectCode.FORMAT, "st:text DOES NOT SPELL THE QUERY ITS ELEMENTS HOLD")
     return spelled
@@ -160,9 +162,9 @@ def query_nodes(key: str, fields: tuple[Field, ...], today: date) -> tuple[tuple
         written[item.prefix] = spelling(item.prefix).write(item.value, today)
     leaves = [(_resolved(place, key), written[place.prefix][place.part]) for place in PLACES
               if place.part in written.get(place.prefix, {})]
-    read_back = tuple(sorted((Field(prefix, spelling(prefix).read(
-        {part: text.strip() for part, text in parts.items()})) for prefix, parts in
-        written.items()), key=lambda item: _position(item.prefix)))
+    read_back = tuple(sorted((Field(prefix, spelling(prefix).read_back(parts))
+                             for prefix, parts in written.items()),
+                            key=lambda item: _position(item.prefix)))
     legacy = None if read_back == fields else ".".join(map(str, fields))
     return _tree(leaves), legacy
 

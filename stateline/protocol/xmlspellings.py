@@ -27,8 +27,18 @@ class Spelling:
 
     write: Callable[[str, date], Parts]
     read: Callable[[Parts], str]
-    same: Callable[[str, str], bool]
-    """Whether a legacy value and the value the elements hold name the same thing."""
+
+    def read_back(self, written: Parts) -> str:
+        """The value a reader gets from written parts (it strips each element's text)."""
+        return self.read({part: text.strip() for part, text in written.items()})
+
+    def names(self, legacy: str, held: str, today: date) -> bool:
+        """Whether the writer, on `today`, spells a legacy value as the one the elements hold:
+        a six-digit DOB or a two-digit LIY names one century, not any that ends alike."""
+        try:
+            return self.read_back(self.write(legacy, today)) == held
+        except Reject:
+            return False
 
 
 def _as_is(value: str, today: date) -> Parts:
@@ -37,10 +47,6 @@ def _as_is(value: str, today: date) -> Parts:
 
 def _one(parts: Parts) -> str:
     return parts[""]
-
-
-def _equal(legacy: str, held: str) -> bool:
-    return legacy == held
 
 
 def _write_name(value: str, today: date) -> Parts:
@@ -57,13 +63,6 @@ def _read_name(parts: Parts) -> str:
         raise Reject(RejectCode.FORMAT, "nc:PersonName NEEDS nc:PersonSurName AND "
                      "nc:PersonGivenName")
     return f"{sur},{given} {middle}" if middle else f"{sur},{given}"
-
-
-def _same_name(legacy: str, held: str) -> bool:
-    def words(name: str) -> tuple[list[str], list[str]]:
-        sur, _, rest = name.partition(",")
-        return sur.split(), rest.split()
-    return words(legacy) == words(held)
 
 
 _DIGITS = re.compile(r"\d+")
@@ -88,13 +87,6 @@ def _read_birth(parts: Parts) -> str:
     return "".join(found.groups())
 
 
-def _same_birth(legacy: str, held: str) -> bool:
-    """A six-digit DOB (mmddyy) names the date its month, day and last two year digits do."""
-    if len(legacy) == 6:
-        return held[4:] == legacy[:4] and held[2:4] == legacy[4:]
-    return legacy == held
-
-
 NON_EXPIRING, NEVER = "NX", "9999"
 """A non-expiring plate (LIY/NX) is one that expires in year 9999."""
 
@@ -116,12 +108,6 @@ def _read_plate_year(parts: Parts) -> str:
     return NON_EXPIRING if year == NEVER else year
 
 
-def _same_plate_year(legacy: str, held: str) -> bool:
-    if len(legacy) == 2 and held != NON_EXPIRING:
-        return held[2:] == legacy
-    return legacy == held
-
-
 _INDICATOR = {"Y": "true", "N": "false"}
 _INDICATED = {"true": "Y", "1": "Y", "false": "N", "0": "N"}
 
@@ -138,12 +124,12 @@ def _read_indicator(parts: Parts) -> str:
     return _INDICATED[parts[""]]
 
 
-_PLAIN = Spelling(_as_is, _one, _equal)
+_PLAIN = Spelling(_as_is, _one)
 SPELLINGS = {
-    "NAM": Spelling(_write_name, _read_name, _same_name),
-    "DOB": Spelling(_write_birth, _read_birth, _same_birth),
-    "LIY": Spelling(_write_plate_year, _read_plate_year, _same_plate_year),
-    "IMQ": Spelling(_write_indicator, _read_indicator, _equal),
+    "NAM": Spelling(_write_name, _read_name),
+    "DOB": Spelling(_write_birth, _read_birth),
+    "LIY": Spelling(_write_plate_year, _read_plate_year),
+    "IMQ": Spelling(_write_indicator, _read_indicator),
 }
 """Spellings that differ from the legacy value; every other prefix is written as it is."""
 

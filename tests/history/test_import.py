@@ -4,8 +4,10 @@ problem, nothing goes in and the log is exactly as it was."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -197,14 +199,34 @@ def _fields(r: Request) -> dict[str, Any]:
     return {name: getattr(r, name) for name in Request.__dataclass_fields__}
 
 
-def test_files_go_in_earliest_first_each_in_one_transaction(nation: DataDir,
-                                                           tmp_path: Path) -> None:
+def test_files_go_in_earliest_first_all_in_one_transaction(nation: DataDir,
+                                                          tmp_path: Path) -> None:
     later = written(nation, tmp_path, "2025.txt", samples.nlets_text(REQUESTS[2:]))
     earlier = written(nation, tmp_path, "2024.txt", samples.nlets_text(REQUESTS[:2]))
     summary = run(nation, later, earlier)
     assert [f.path.name for f in summary.files] == ["2024.txt", "2025.txt"]
     first, second = (f.seqs for f in summary.files)
     assert first is not None and second is not None and first.stop == second.start
+    assert verifies(nation)
+
+
+def test_a_file_that_fails_as_it_is_written_takes_the_files_before_it_back(
+        nation: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import is whole or nothing across its files, not only within each."""
+    later = written(nation, tmp_path, "2025.txt", samples.nlets_text(REQUESTS[2:]))
+    earlier = written(nation, tmp_path, "2024.txt", samples.nlets_text(REQUESTS[:2]))
+    text = Bodies.text
+
+    def failing(bodies: Bodies, row: Row) -> str:
+        if bodies.facts.file == "2025.txt":
+            raise OSError("the disk is full")
+        return text(bodies, row)
+
+    monkeypatch.setattr(Bodies, "text", failing)
+    before = state_of(nation)
+    with pytest.raises(OSError, match="the disk is full"):
+        run(nation, later, earlier)
+    assert state_of(nation) == before
     assert verifies(nation)
 
 
@@ -260,6 +282,12 @@ REFUSED: dict[str, tuple[str, Callable[[], str], str]] = {
                   r"line 12: not UTF-8 text \(byte 0xff\)"),
     "a line far too long": ("nlets-text", lambda: samples.nlets_text() + "X" * 10_001 + "\n",
                             r"line \d+: a line over 10,000 characters"),
+    "half a character in a record id": (
+        "jsonl", lambda: samples.jsonl_text().replace('"WDL123456"]', '"WDL\\ud800"]', 1),
+        r"line 1, column records: 'WDL\\ud800' holds \\ud800, half of a character"),
+    "half a character in the terms": (
+        "jsonl", lambda: samples.jsonl_text().replace('"OLN/WDL123456"', '"OLN/\\udc00"', 1),
+        r"line 1, column query: 'OLN/\\udc00' holds \\udc00, half of a character"),
 }
 
 
@@ -313,6 +341,47 @@ def test_a_file_over_the_size_bound_is_refused_unread(nation: DataDir, tmp_path:
     path = written(nation, tmp_path, "wa.txt", samples.nlets_text())
     with pytest.raises(HistoryError, match="bytes, over the 100 an import reads"):
         run(nation, path)
+
+
+def _unblock(pipe: Path) -> None:
+    """Open the pipe's other end and close it, so a reader waiting on it reads nothing
+    rather than waiting for ever."""
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    os.close(os.open(pipe, os.O_WRONLY))
+    os.close(reader)
+
+
+def test_a_pipe_or_a_device_is_refused_before_it_is_read(
+        nation: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Their size says 0 whatever they hold: a pipe may wait for ever, /dev/zero never ends."""
+    from stateline.history import importer
+
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 100)  # /dev/zero, were it read
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    rescue = threading.Timer(5, _unblock, [pipe])  # fails the test, were the pipe read
+    rescue.start()
+    try:
+        with pytest.raises(HistoryError) as refused:
+            run(nation, pipe, Path("/dev/zero"))
+    finally:
+        rescue.cancel()
+        rescue.join()
+    assert refused.value.text.splitlines()[1:] == [
+        f"{name}: not a regular file (a pipe, a device or a folder): name a file the export "
+        "was saved to" for name in (pipe, "/dev/zero")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_a_file_longer_than_its_size_says_is_read_only_to_the_bound(
+        nation: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc's files are regular and say they are empty, however much they hold."""
+    from stateline.history import importer
+
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 100)
+    with pytest.raises(HistoryError, match=r"/proc/self/status: more than 100 bytes, over "
+                       "the 100 an import reads"):
+        run(nation, Path("/proc/self/status"))
 
 
 @pytest.mark.parametrize(("options", "said"), [

@@ -4,6 +4,7 @@ reads them, every malformed transaction named by line, and no input that crashes
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -114,6 +115,28 @@ def test_a_response_to_someone_else_or_of_the_wrong_key_is_refused() -> None:
         "switch.log line 6, column 1: RR does not answer DQ (a DR or an ER does)",
         "switch.log line 8, column 24: the response went to ORPPD0000, not to WASPD0100, who "
         "asked"]
+
+
+def test_a_request_whose_time_has_no_utc_equivalent_is_refused() -> None:
+    last = Request(samples.ICE, datetime(9999, 12, 31, 23, 59), "DQ",
+                   (Field("OLN", "WDL123456"),), Outcome.DENIED)
+    _, problems = read(samples.nlets_text((last,)), zone=ZoneInfo("America/Los_Angeles"))
+    assert problems == ["switch.log line 3, column 1: 9999-12-31T23:59:00-08:00 is no time in "
+                        "UTC (before year 1 or after 9999)"]
+
+
+@pytest.mark.parametrize(("line", "label"), [
+    ("ZZZ: OLN/WDL1", "zzz"),  # as format_text writes a section: the fast path's
+    ("PHOTOS: IMG/Y", "photos"),
+    ("Zzz: OLN/WDL1", "zzz"),  # not as format_text writes it: the protocol's parser's
+    ("PHOTOS:  IMG/Y", "photos")])
+def test_a_section_that_names_no_data_element_is_refused(line: str, label: str) -> None:
+    text = samples.transaction(REQUESTS[0]).replace("PHOTO: IMG/P0001", line)
+    assert line in text
+    rows, problems = read(text + "\n")
+    assert rows == [] and problems == [
+        f"switch.log line 6: {label!r} is not a data element (identity description address "
+        "license vehicle registration history credential ssn photo)"]
 
 
 def test_a_message_that_is_not_a_query_is_refused() -> None:

@@ -4,6 +4,7 @@ line) and column, and no input that crashes the readers."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import UTC, date
 from pathlib import Path
@@ -148,6 +149,34 @@ def test_a_time_with_an_offset_keeps_it_and_one_without_takes_the_zone() -> None
     assert [r.time for r in rows] == ["2024-02-01T14:15:00.000000+00:00",
                                       "2024-06-03T14:03:00.000000+00:00"]
     assert ZoneInfo("America/New_York")  # the zone is a real one
+
+
+@pytest.mark.parametrize(("key", "value", "half"), [("records", ["WDL\ud800"], "WDL\\ud800"),
+                                                  ("query", "OLN/WDL\udfff", "OLN/WDL\\udfff")])
+def test_half_a_character_is_refused_naming_its_line_and_column(key: str, value: object,
+                                                                half: str) -> None:
+    """JSON's \\u escapes can spell a lone surrogate, which no UTF-8 body can hold."""
+    lines = samples.jsonl_text(samples.REQUESTS[:2]).splitlines()
+    lines[1] = json.dumps({**json.loads(lines[1]), key: value})
+    rows, problems = read_jsonl("\n".join(lines) + "\n")
+    assert len(rows) == 1 and problems == [
+        f"x.jsonl line 2, column {key}: '{half}' holds {half[-6:]}, half of a character (a "
+        "lone surrogate): not text UTF-8 can hold"]
+
+
+def test_half_a_character_in_a_key_the_map_does_not_name_is_shown_escaped() -> None:
+    rows, problems = read_jsonl(json.dumps({"\ud800": 1}) + "\n")
+    assert rows == [] and problems[0].endswith("(it has: \\ud800)")
+    assert all(p.encode() for p in problems)  # a problem can always be printed
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"])
+def test_a_time_with_no_utc_equivalent_is_refused_naming_its_line_and_column(at: str
+                                                                             ) -> None:
+    text = samples.jsonl_text(samples.REQUESTS[:1]).replace("2024-02-01T09:15:00Z", at)
+    rows, problems = read_jsonl(text)
+    assert rows == [] and problems == [
+        f"x.jsonl line 1, column at: {at} is no time in UTC (before year 1 or after 9999)"]
 
 
 @pytest.mark.parametrize(("text", "said"), [

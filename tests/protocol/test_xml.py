@@ -43,7 +43,9 @@ from stateline.protocol import (
     reject_message,
     response_to,
 )
+from stateline.protocol.xmlfields import read_query
 from stateline.protocol.xmlform import claimed_sender
+from stateline.protocol.xmltree import clark
 
 from .test_validate import VALID_EXAMPLES
 
@@ -265,6 +267,29 @@ def test_a_legacy_spelling_that_names_another_query_is_refused() -> None:
             read_xml(_edited(xml, old, new))
         assert caught.value.code is RejectCode.FORMAT
         assert "st:text DOES NOT SPELL THE QUERY" in caught.value.text
+
+
+@pytest.mark.parametrize(("text", "old", "new"), [
+    ("DQ.ORPPD0000.WA.TXT\nNAM/DOE,JOHN.DOB/031485", "1985-03-14", "2085-03-14"),
+    ("RQ.ORPPD0000.WA.TXT\nLIC/ABC1.LIY/25.LIT/PC", "<nc:Year>2025<", "<nc:Year>1925<"),
+])
+def test_a_legacy_spelling_of_the_same_digits_in_another_century_is_refused(
+        text: str, old: str, new: str) -> None:
+    xml = format_xml(read(text), today=date(2026, 11, 25))
+    with pytest.raises(Reject) as caught:
+        read_xml(_edited(xml, old, new))
+    assert caught.value.code is RejectCode.FORMAT
+    assert "st:text DOES NOT SPELL THE QUERY" in caught.value.text
+
+
+def test_a_six_digit_birth_date_names_the_century_its_writer_gives_it_that_day() -> None:
+    xml = format_xml(read("DQ.ORPPD0000.WA.TXT\nNAM/DOE,JOHN.DOB/031425"),
+                     today=date(2025, 3, 13))
+    data = ET.fromstring(xml).find(clark("n2:NLETSInquiryData"))
+    assert data is not None and "1925-03-14" in xml
+    assert read_query(data, "DQ", date(2025, 3, 13))[1] == Field("DOB", "031425")
+    with pytest.raises(Reject, match="st:text DOES NOT SPELL THE QUERY"):
+        read_query(data, "DQ", date(2025, 3, 14))
 
 
 # --- The same rules and rejects -------------------------------------------------------------
