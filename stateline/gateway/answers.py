@@ -17,7 +17,7 @@ from datetime import datetime
 
 from ..dmv.records import Hit
 from ..protocol import Field, Reject
-from .fieldmap import CONTROL, DATES, IDENTIFIERS, KEYS, OWNER, FieldMap, Rule
+from .fieldmap import CONTROL, DATES, IDENTIFIERS, KEYS, OWNER, OWNER_PREFIX, FieldMap, Rule
 from .upstream import UnreadableAnswer, UpstreamNoAnswer
 
 UNMAPPED = "unmapped"
@@ -30,6 +30,9 @@ IMAGE_LIMIT = 256 * 1024
 SHOWN_LIMIT = 40
 """Characters of an unknown field's name kept for warnings and metrics."""
 PNG = b"\x89PNG\r\n\x1a\n"
+IDENTIFYING = frozenset({"OLN", "VIN", "NAM", "DOB", "LIC", OWNER_PREFIX})
+"""Prefixes that say whose record it is: one value each, or readers (the audit's record id,
+a court order's subject) could each take a different one."""
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
 
 
@@ -130,6 +133,7 @@ class _Draft:
     image: list[str] | None = None
     """Base64 lines of the photo being read, while they come."""
     count: int = 0
+    identifiers: dict[str, str] = field(default_factory=dict)
 
     def add(self, key: str, raw: str, fmap: FieldMap) -> None:
         self.count += 1
@@ -143,6 +147,9 @@ class _Draft:
             self.set_photo(raw.strip())
             return
         value = _value(raw, key, rule)
+        prefix = OWNER_PREFIX if rule.element == OWNER else rule.prefix
+        if prefix in IDENTIFYING and self.identifiers.setdefault(prefix, value) != value:
+            raise UnreadableAnswer(f"a record with two values for {prefix}")
         if rule.element == OWNER:
             self.owner = "" if value == NONE else value
             return

@@ -16,16 +16,18 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 
 from ..datadir import UpstreamSettings
 from ..dmv import NAME_LIMIT, PARTIAL_PLATE_LIMIT, Sample
 from ..dmv.records import Hit
 from ..dmv.store import Batch
-from ..protocol import Field, Message, Reject, format_text, parse, spec_for
+from ..policy.registry import Subject
+from ..protocol import Field, Message, Reject, birth_date, format_text, parse, spec_for
 from .answers import read_records
 from .fieldmap import FieldMap, load_field_map
 from .lookup import Ask, Found, TermsError, check_terms
+from .orders import record_subject
 from .upstream import (
     UnreadableAnswer,
     UpstreamError,
@@ -47,6 +49,8 @@ FIELDS_COUNTED = 100
 """Unknown field names counted apart; past that, under `(other)`: the names come from outside."""
 WARN_EVERY_SECONDS = 60.0
 """An unknown field is named in a warning at most this often."""
+LATE_SECONDS = 0.5
+"""How long a batch waits past its deadline for a wire to report its own error."""
 QUIET_SECONDS = 10.0
 """After one of the gateway's own lookups times out, how long the others fail at once rather
 than each wait: a batch of notices must not wait a timeout apiece behind a silent DMV."""
@@ -87,7 +91,8 @@ class Proxy:
                     waiting.append(error)
             else:
                 waiting.append(self._pool.submit(self.ask, ask.query, deadline))
-        return [_result(item) if isinstance(item, Future) else item for item in waiting]
+        return [_result(item, deadline) if isinstance(item, Future) else item
+                for item in waiting]
 
     def ask(self, query: Message, deadline: float) -> list[Hit]:
         """The records the responder answers a query with, read with the field map."""
@@ -115,6 +120,10 @@ class Proxy:
                                    f"not the {expected} to {query.sender} this query awaits")
         reading = read_records(answer.body or "", self.fmap,
                                "vehicle" if group == "vehicle" else "driver")
+        asked = _asked(query)
+        for number, hit in enumerate(reading.hits, 1):
+            if asked.conflicts(record_subject(hit)):  # a stray frame, or another query's
+                raise UnreadableAnswer(f"record {number} is not of whom the query names")
         if reading.unmapped:
             self._note_unmapped(reading.unmapped)
         return list(reading.hits)
@@ -162,8 +171,26 @@ class Proxy:
         self.wire.close()
 
 
-def _result(future: Future[list[Hit]]) -> Found:
-    error = future.exception()
+def _asked(query: Message) -> Subject:
+    """Whom a query names by its exact terms: an OLN, VIN, plate or partial plate, and the
+    DOB of a search by name and DOB. Not the name: a DMV matches names by sound."""
+    dob = None if query.value("OLN") else query.value("DOB")
+    try:
+        born = birth_date(dob, datetime.now(UTC).date()) if dob else None
+    except ValueError:
+        born = None
+    plate, partial = query.value("LIC") or "", query.key == "RPQ"
+    return Subject(query.value("OLN") or "", dob=born, plate="" if partial else plate,
+                   vin=query.value("VIN") or "", pattern=plate if partial else "")
+
+
+def _result(future: Future[list[Hit]], deadline: float) -> Found:
+    """The query's records, or why none: a wire that overstays the deadline is not waited for."""
+    try:
+        error = future.exception(timeout=max(0.0, deadline - time.monotonic()) + LATE_SECONDS)
+    except TimeoutError:
+        future.cancel()
+        return UpstreamTimeout("the DMV did not answer in time")
     if error is None:
         return future.result()
     return error if isinstance(error, Exception) else UpstreamError(repr(error))

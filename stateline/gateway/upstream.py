@@ -9,11 +9,14 @@ state's "could not answer" and audits it. Nothing here reads an answer; `fieldma
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
+import httpcore
 import httpx
 
 from ..datadir import UpstreamSettings
@@ -113,8 +116,16 @@ class TcpWire:
             connection.close()
 
     def _take(self) -> socket.socket | None:
-        with self._lock:
-            return self._idle.pop() if self._idle else None
+        """A kept connection with nothing waiting on it; one the responder wrote to or closed
+        since its last answer is dropped, or those bytes would answer the next query."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                connection = self._idle.pop()
+            if _quiet(connection):
+                return connection
+            connection.close()
 
     def _connect(self, deadline: float) -> socket.socket:
         try:
@@ -177,14 +188,86 @@ class TcpWire:
         return b"".join(chunks)
 
 
+def _quiet(connection: socket.socket) -> bool:
+    """True when the connection holds no unread bytes and no end of stream."""
+    try:
+        connection.setblocking(False)
+        connection.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+class _Deadlines(httpcore.NetworkBackend):
+    """httpcore's sockets with every wait cut short at the deadline of the exchange on the
+    calling thread: httpx times each read alone, so an answer sent a byte at a time would
+    never time out."""
+
+    def __init__(self) -> None:
+        self._sockets = httpcore.SyncBackend()
+        self._local = threading.local()
+
+    def until(self, deadline: float | None) -> None:
+        self._local.deadline = deadline
+
+    def left(self, timeout: float | None, late: type[Exception]) -> float | None:
+        deadline: float | None = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise late("past the deadline")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                    ) -> httpcore.NetworkStream:
+        stream = self._sockets.connect_tcp(host, port, self.left(timeout, httpcore.ConnectTimeout),
+                                           local_address, socket_options)
+        return _DeadlineStream(stream, self)
+
+    def sleep(self, seconds: float) -> None:
+        self._sockets.sleep(seconds)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream, deadlines: _Deadlines) -> None:
+        self._stream, self._deadlines = stream, deadlines
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadlines.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadlines.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname,
+                                     self._deadlines.left(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(tls, self._deadlines)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class HttpWire:
     """A POST of the query's text; the answer is the body of a 200."""
 
     def __init__(self, url: str, connections: int, *, limit: int = ANSWER_LIMIT) -> None:
         self.url, self._limit = url, limit
+        self._deadlines = _Deadlines()
+        transport = httpx.HTTPTransport()
+        transport._pool = httpcore.ConnectionPool(  # httpx takes no network backend itself
+            ssl_context=httpx.create_ssl_context(), max_connections=connections,
+            max_keepalive_connections=connections, network_backend=self._deadlines)
         self._client = httpx.Client(
-            limits=httpx.Limits(max_connections=connections,
-                                max_keepalive_connections=connections),
+            transport=transport, trust_env=False,
             headers={"Content-Type": "text/plain; charset=utf-8", "Accept-Encoding": "identity"},
             follow_redirects=False)
 
@@ -193,6 +276,7 @@ class HttpWire:
         if len(data) > QUERY_LIMIT:
             raise UpstreamError(f"a query of {len(data)} bytes is over the {QUERY_LIMIT}-byte "
                                 "limit")
+        self._deadlines.until(deadline)
         try:
             with self._client.stream("POST", self.url, content=data,
                                      timeout=_left(deadline, self.url)) as reply:
@@ -213,6 +297,8 @@ class HttpWire:
             raise UpstreamTimeout(f"{self.url} did not answer in time") from None
         except httpx.HTTPError as error:
             raise UpstreamUnreachable(f"{self.url}: {type(error).__name__}: {error}") from None
+        finally:
+            self._deadlines.until(None)
         try:
             return body.decode("utf-8")
         except UnicodeDecodeError:

@@ -15,6 +15,7 @@ import shutil
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from stateline.dmv.layouts import LAYOUTS
 from stateline.dmv.responder import Responder
 from stateline.gateway import Gateway, Result
 from stateline.gateway.lookup import SEARCHES
+from stateline.gateway.upstream import HttpWire, TcpWire, UpstreamTimeout, UpstreamUnreachable
 from stateline.notices import NoticeBook, new_york_style_notices
 from stateline.policy import store as policy_store
 from stateline.policy.presets import preset
@@ -609,3 +611,151 @@ def test_text_and_xml_queries_meet_the_same_policy_in_front_of_the_dmv(
     assert {"ssn", "photo"} <= set(partial.withheld)
     assert fake.received == [f"DQ.{OUT_OF_STATE}.WA.TXT\nOLN/{person.oln}.IMQ/Y"] * 2, \
         "ICE's queries never reached the DMV; the others went as legacy text"
+
+
+def test_a_frame_left_on_a_kept_connection_is_never_the_next_querys_answer() -> None:
+    """A responder that sends one frame too many must not answer the next query with it."""
+    replies = {"FIRST": framed("ANSWER 1") + framed("LEFTOVER"), "SECOND": framed("ANSWER 2")}
+    with running(lambda query: replies[query]) as fake:
+        wire = TcpWire("127.0.0.1", fake.server.getsockname()[1], 1)
+        try:
+            first = wire.exchange("FIRST", time.monotonic() + 2)
+            second = wire.exchange("SECOND", time.monotonic() + 2)
+        finally:
+            wire.close()
+    assert (first, second) == ("ANSWER 1", "ANSWER 2")
+
+
+def _swapped(person: Sample, other: Sample) -> Callable[[str], str]:
+    def swap(text: str) -> str:
+        for mine, theirs in ((person.oln, other.oln), (person.name, other.name),
+                             (person.dob, other.dob), (person.vin, other.vin)):
+            text = text.replace(mine, theirs)
+        return text
+    return swap
+
+
+@pytest.mark.parametrize("terms", ["OLN", "NAM+DOB", "VIN"])
+def test_an_answer_about_someone_the_query_does_not_name_is_never_passed_on(
+        dmv: Dmv, terms: str) -> None:
+    """Well addressed, the right key and control, but another person's or vehicle's record:
+    a stray frame, or a DMV that mixed up its queries."""
+    person, other = dmv.people[0], dmv.people[1]
+    assert person.dob != other.dob
+    responder = dmv.responder("prefixed")
+    fields = {"OLN": (Field("OLN", person.oln),), "VIN": (Field("VIN", person.vin),),
+              "NAM+DOB": (Field("NAM", person.name), Field("DOB", person.dob))}[terms]
+    query = Message("RQ" if terms == "VIN" else "DQ", OUT_OF_STATE, ("WA",), "C7", fields)
+    swapped = _swapped(person, other)
+    with proxied(dmv, lambda text: framed(responder.answer(swapped(text))),
+                 field_map="prefixed") as (gateway, fake):
+        result = gateway.handle(query)
+        audited = entry(gateway, result)
+    assert fake.received == [format_text(query)]
+    assert result.outcome is Outcome.ERROR and "WA COULD NOT ANSWER" in body(result)
+    assert other.oln not in body(result) and other.vin not in body(result)
+    assert str(audited["error"]).startswith("UnreadableAnswer:") and audited["records"] == []
+
+
+def test_a_record_naming_two_license_numbers_is_never_read_under_a_court_order(
+        dmv: Dmv) -> None:
+    """An order for S; the DMV's record says OLN X first and OLN S after: the answer is
+    refused whole, not released under the order and audited as X's."""
+    person, decoy = dmv.people[2], "X0000000001"
+    responder = dmv.responder("prefixed")
+    policy_store.apply(dmv.gateway_data, "WA",
+                       preset("block-dhs-immigration-except-court-order").text(), who="test")
+
+    def two_olns(text: str) -> bytes:
+        answer = responder.answer(text)
+        return framed(answer.replace("\nOLN/", f"\nOLN/{decoy}.NAM/OTHER,PERSON\nOLN/", 1))
+
+    try:
+        with Registry(dmv.gateway_data, "WA") as registry:
+            registry.add_order("2026-CV-0002", Subject(oln=person.oln), date.today(),
+                               date.today() + timedelta(days=30), ori=ICE,
+                               elements=("identity", "license"))
+        with proxied(dmv, two_olns, field_map="prefixed") as (gateway, _):
+            result = gateway.handle(dq(ICE, person.oln))
+            audited = entry(gateway, result)
+        assert result.outcome is Outcome.ERROR and decoy not in body(result)
+        assert str(audited["error"]).startswith("UnreadableAnswer:")
+        assert audited["records"] == []
+    finally:
+        with Registry(dmv.gateway_data, "WA") as registry:
+            registry.revoke_order("2026-CV-0002")
+        policy_store.apply(dmv.gateway_data, "WA", preset("block-ice-review-hsi").text(),
+                           who="test")
+
+
+@contextlib.contextmanager
+def _dripping(every: float) -> Iterator[str]:
+    """An HTTP responder that sends its answer's head one byte at a time, `every` seconds
+    apart: each read is quick, the whole answer never is."""
+    server, stop = socket.create_server(("127.0.0.1", 0)), threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"A" * 40 + b"\r\n\r\n":
+                    if stop.wait(every):
+                        return
+                    connection.sendall(bytes([byte]))
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/dmv"
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_an_http_answer_dripped_a_byte_at_a_time_stops_at_the_deadline() -> None:
+    with _dripping(0.3) as url:
+        wire = HttpWire(url, 1)
+        try:
+            started = time.monotonic()
+            with pytest.raises(UpstreamTimeout):
+                wire.exchange(f"DQ.{IN_STATE}.WA.TXT\nOLN/X1", started + 0.5)
+            took = time.monotonic() - started
+        finally:
+            wire.close()
+    assert took < 0.5 + 0.4, f"the deadline was 0.5 s; the error came after {took:.1f} s"
+
+
+class _Stuck:
+    """A wire that ignores its deadline until released."""
+
+    url = "tcp://127.0.0.1:1"
+
+    def __init__(self, released: threading.Event) -> None:
+        self.released = released
+
+    def exchange(self, text: str, deadline: float) -> str:
+        self.released.wait()
+        raise UpstreamUnreachable("released")
+
+    def close(self) -> None:
+        self.released.set()
+
+
+def test_a_batch_waits_no_longer_than_its_deadline_for_a_wire_that_overstays(
+        dmv: Dmv, monkeypatch: pytest.MonkeyPatch) -> None:
+    released = threading.Event()
+    threading.Timer(5.0, released.set).start()  # no hang when the batch would wait forever
+    monkeypatch.setattr("stateline.gateway.proxy.open_wire", lambda settings: _Stuck(released))
+    dmv.configure("tcp://127.0.0.1:1", timeout=0.3)
+    try:
+        with Gateway(dmv.gateway_data, "WA") as gateway:
+            started = time.monotonic()
+            results = gateway.handle_many([dq(IN_STATE, p.oln) for p in dmv.people[:2]])
+            took = time.monotonic() - started
+            released.set()
+            errors = [str(entry(gateway, r)["error"]) for r in results]
+    finally:
+        released.set()
+    assert [r.outcome for r in results] == [Outcome.ERROR] * 2
+    assert all(error.startswith("UpstreamTimeout:") for error in errors)
+    assert took < 0.3 + 1.5, f"the deadline was 0.3 s; the batch was answered after {took:.1f} s"

@@ -23,7 +23,7 @@ from stateline.gateway.fieldmap import (
     load_field_map,
     parse_field_map,
 )
-from stateline.gateway.upstream import UpstreamError, UpstreamNoAnswer
+from stateline.gateway.upstream import UnreadableAnswer, UpstreamError, UpstreamNoAnswer
 
 MAPS = {name: load_field_map(name, Path(".")) for name in LAYOUTS}
 PERSON = Person("WDLTEST00001", "ROE", "RILEY", "Q", "", date(1990, 4, 5), "X", 66, 150, "BRO",
@@ -130,3 +130,21 @@ def test_a_field_unknown_to_the_map_is_kept_apart_with_its_value_nowhere(layout:
     (hit,) = read_records("\n".join(lines), MAPS[layout], "driver").hits
     assert hit.unmapped == (extra.split("/")[0] + "/" if "/" in extra else "XRAY:",)
     assert not any("QUEBEC" in f.value for fields in hit.elements.values() for f in fields)
+
+
+@pytest.mark.parametrize("second", ["OLN/X0000000001", "NAM/OTHER,PERSON", "DOB/19800101",
+                                    "VIN/1HGCM82633A000001", "LIC/ZZZ999", "ODL/X0000000001"])
+def test_a_record_giving_an_identifier_twice_is_refused_whole(second: str) -> None:
+    """Which of two license numbers is the record's? Whoever answers may differ: none is."""
+    prefix = second.split("/")[0]
+    lines = answer("prefixed").split("\n")
+    first = {"VIN": "VIN/1HGCM82633A000002", "LIC": "LIC/AAA111",
+             "ODL": "ODL/WDLTEST00001"}.get(prefix)
+    if first is not None:
+        lines.insert(2, first)
+    lines.insert(2, second)
+    with pytest.raises(UnreadableAnswer, match=f"{prefix}"):
+        read_records("\n".join(lines), MAPS["prefixed"], "driver")
+    again = answer("prefixed").replace("SEX/X", "SEX/X.OLN/WDLTEST00001")
+    (hit,) = read_records(again, MAPS["prefixed"], "driver").hits
+    assert hit.record_id == "WDLTEST00001", "the same value twice is one identifier"
