@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
+from . import logs
 from .commands import (
     audit,
     briefing,
@@ -36,6 +39,22 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+LOG_FORMAT = typer.Option(
+    None, "--log-format", envvar=logs.FORMAT_ENV, case_sensitive=False,
+    help="Write the log on stderr as text or as one JSON object a line; the processes a "
+         "command starts write theirs the same way.")
+
+
+@app.callback()
+def _options(log_format: logs.LogFormat | None = LOG_FORMAT) -> None:
+    """Options of every command, given before its name: `stateline --log-format json serve`."""
+    if log_format is not None:
+        logs.configure(log_format)
+        os.environ[logs.FORMAT_ENV] = log_format.value
+
+
 app.add_typer(msg.app, name="msg")
 app.add_typer(nation.app, name="nation")
 app.add_typer(directory.app, name="directory")

@@ -5,7 +5,8 @@ A witness is run by someone other than the state; its cosignature on a checkpoin
 state cannot take back. Showing it a head is `tlog-witness`'s add-checkpoint: the size the
 witness last cosigned, the consistency proof from there, the checkpoint. The call is made by
 whoever runs this (the gateway passes the witness client's `add_checkpoint`), never while a
-query waits: a witness that is down is retried with backoff and delays nothing else.
+query waits: a witness that is down is retried with backoff and delays nothing else. The lags
+are served as metrics (`stateline.operations.scrape`).
 """
 
 from __future__ import annotations
@@ -116,48 +117,6 @@ def lags(log: AuditLog, witnesses: Iterable[Witness], now: float | None = None) 
         seconds = max(moment - waiting.head.time_us / 1e6, 0.0) if behind and waiting else 0.0
         found.append(Lag(witness, signed, size, at, seconds))
     return found
-
-
-_GAUGES = (
-    ("stateline_witness_lag_entries",
-     "Entries the log has signed that the witness has not cosigned.", "entries"),
-    ("stateline_witness_lag_seconds",
-     "Seconds the oldest head the witness has not cosigned has waited.", "seconds"),
-)
-
-
-def metrics(rows: Iterable[tuple[str, Lag]]) -> str:
-    """Prometheus text exposition of each state's witness lags."""
-    rows = list(rows)
-    out = []
-    for name, help_text, field in _GAUGES:
-        out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        out += [f'{name}{{state="{_label(state)}",witness="{_label(lag.witness.name)}"}} '
-                f"{getattr(lag, field):g}" for state, lag in rows]
-    return "\n".join(out) + "\n"
-
-
-def state_metrics(data: DataDir, states: Iterable[str]) -> str:
-    """`metrics` for every state that lists witnesses and has a log; a state whose config
-    cannot be read is skipped (and logged), not the whole page."""
-    from . import read_state_log
-
-    rows: list[tuple[str, Lag]] = []
-    for state in states:
-        try:
-            witnesses = configured_witnesses(data, state)
-            log = read_state_log(data, state) if witnesses else None
-        except StatelineError as error:
-            _log.warning("%s: no witness metrics: %s", state, error)
-            continue
-        if log is not None:
-            with log:
-                rows += [(state, lag) for lag in lags(log, witnesses)]
-    return metrics(rows)
-
-
-def _label(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass(slots=True)

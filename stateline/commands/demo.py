@@ -23,6 +23,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.text import Text
 
 from ..datadir import DataDir
+from ..roles.supervisor import Supervisor
+from ..roles.switching import RemoteSwitch
 from ..sim import scenario
 from ..sim.drive import Outage, Tally, drive
 from ..sim.history import (
@@ -36,9 +38,7 @@ from ..sim.history import (
 from ..sim.nation import NationError
 from ..sim.summary import snapshot, summarize
 from ..sim.traffic import traffic
-from ..switch import Switch
 from ..switch.credentials import read_tokens
-from ..transport.inprocess import InProcessTransport
 from ..web import client, roster
 from ..web.accounts import AccountError, Accounts, Role, UnknownAccount
 from . import options
@@ -102,23 +102,32 @@ def run(
     console.print(scenario_table(policies))
     if history:
         _history(folder)
-    before = snapshot(folder, scenario.CODES)
-    with _phase("Traffic and answers done"):
-        tally = asyncio.run(_traffic(folder, seconds, rate))
-    found = [summarize(code, before[code], after)
-             for code, after in snapshot(folder, scenario.CODES).items()]
-    console.print(states_table(found, policies))
-    console.print(categories_table(found))
-    _told(tally, sum(summary.held for summary in found),
-          sum(summary.requests for summary in found))
-    url = f"http://{HOST}:{port}"
-    with _phase("Accounts ready"):
-        made = _accounts(folder)
-    console.print(accounts_table(made, url))
+    with _phase("Network up: the switch, each state's gateway and the web front, each in a "
+                "process of its own"):
+        network = serving.start_network(folder, scenario.CODES, host=HOST,
+                                        port=port if serve else 0, dashboard=serve)
+    try:
+        before = snapshot(folder, scenario.CODES)
+        with _phase("Traffic and answers done"):
+            tally = asyncio.run(_traffic(folder, network, seconds, rate))
+        found = [summarize(code, before[code], after)
+                 for code, after in snapshot(folder, scenario.CODES).items()]
+        console.print(states_table(found, policies))
+        console.print(categories_table(found))
+        _told(tally, sum(summary.held for summary in found),
+              sum(summary.requests for summary in found))
+        url = f"http://{HOST}:{port}"
+        with _phase("Accounts ready"):
+            made = _accounts(folder)
+        console.print(accounts_table(made, url))
+    except BaseException:
+        network.stop()
+        raise
     if serve:
         console.print("Sign in to the dashboard with one of these accounts; Ctrl-C stops it.")
-        serving.run(str(folder.root), host=HOST, port=port, dashboard=True)
+        serving.serve_network(folder, network, HOST)
     else:
+        network.stop()
         console.print(f"Serve the network and the dashboard later: stateline serve --data "
                       f"{folder.root}")
 
@@ -199,8 +208,9 @@ def _history(folder: DataDir) -> None:
     console.print(history_line(done, time.monotonic() - started, folder.root / FOLDER))
 
 
-async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
-    """The demo's traffic through a switch over the eight gateways in this process, with a
+async def _traffic(folder: DataDir, network: Supervisor, seconds: float,
+                   rate: float) -> Tally:
+    """The demo's traffic through the switch process to the eight gateway processes, with a
     short outage in the middle; a progress bar shows it as it goes."""
     queries = traffic(scenario.setting(folder), scenario.SEED, rate)
     start = seconds * 0.4
@@ -217,12 +227,9 @@ async def _traffic(folder: DataDir, seconds: float, rate: float) -> Tally:
         line.truncate(0)
         line.append_text(progress_line(tally))
 
-    transport = InProcessTransport(folder, scenario.CODES)
-    switch = Switch(folder, transport)
-    try:  # closing the switch stops every gateway thread, which would keep the process alive
-        with _phase("Gateways open"), console.status(f"Opening {len(scenario.CODES)} gateways"):
-            await asyncio.to_thread(transport.start)
-        await switch.start()
+    switch = RemoteSwitch(folder, network.switch_socket, network.run)
+    await switch.start()
+    try:
         with Live(Group(progress, line), console=console, refresh_per_second=8) as live:
             tally = await drive(switch, read_tokens(folder), queries, seconds, outage=outage,
                                 tick=tick, told=live.console.print)

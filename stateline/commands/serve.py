@@ -1,5 +1,6 @@
-"""`stateline serve`: the whole network in one process on SQLite — the switch, every network
-state's gateway, the agencies' HTTP API and the dashboard — until Ctrl-C or SIGTERM.
+"""`stateline serve`: the whole network on one machine, each role in a process of its own —
+the switch, every network state's gateway (or pools of them), the web front with the
+agencies' HTTP API and the dashboard — under one supervisor, until Ctrl-C or SIGTERM.
 
 While it runs, DIR/serve.json records its address so other commands can use it instead of
 opening a second network on the same folder. On the way out the switch finishes deliveries in
@@ -8,7 +9,6 @@ flight and every gateway signs a tree head over what it logged.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Sequence
@@ -17,12 +17,13 @@ from types import FrameType
 import typer
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
+from .. import logs
 from ..datadir import DataDir
-from ..switch import ConfigError, Switch, SwitchConfig
-from ..transport.inprocess import InProcessTransport
+from ..roles.supervisor import StartFailed, Supervisor, gateway_groups
+from ..switch import ConfigError, SwitchConfig
 from ..web import client
-from ..web.app import create_app
 from . import options
 
 DEFAULT_HOST = "127.0.0.1"
@@ -41,16 +42,19 @@ def server_config(app: FastAPI, host: str, port: int,
                   trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
     """How every Stateline web server runs: X-Forwarded-For is believed only from a proxy
     named here (uvicorn believes it from loopback by default), so sign-in throttling and the
-    audit see the real peer."""
+    audit see the real peer. With JSON logs, uvicorn's own loggers write through the root
+    logger's JSON handler rather than handlers of their own."""
     trusted = [proxy.strip() for proxy in trusted_proxies if proxy.strip()]
+    json_logs = os.environ.get(logs.FORMAT_ENV) == logs.LogFormat.JSON
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                           lifespan="on", proxy_headers=bool(trusted),
-                          forwarded_allow_ips=trusted or None)
+                          forwarded_allow_ips=trusted or None,
+                          log_config=None if json_logs else LOGGING_CONFIG)
 
 
 class _Stop:
-    """A stop asked for before the server started listening (uvicorn's own handlers take over
-    once it runs, and hand the signal back here after a clean stop, where it is absorbed)."""
+    """Ctrl-C or SIGTERM: the supervisor stops the roles in order (the roles run in sessions
+    of their own, so a terminal's Ctrl-C reaches the supervisor alone)."""
 
     def __init__(self) -> None:
         self.asked = False
@@ -67,8 +71,16 @@ def run(
     dashboard: bool = typer.Option(True, "--dashboard/--no-dashboard",
                                    help="Serve the coordinators' dashboard too."),
     trusted_proxy: list[str] = TRUSTED_PROXY,
+    gateway_processes: int = typer.Option(
+        0, "--gateway-processes", min=0, max=1000, metavar="N",
+        help="Share the states' gateways among N processes (0: one process per state)."),
+    standby: bool = typer.Option(
+        True, "--standby/--no-standby",
+        help="Keep a loaded standby beside each gateway process, so a gateway that dies is "
+             "back in a fraction of a second (costs one idle process each)."),
 ) -> None:
-    """Run the switch, every state's gateway, the HTTP API and the dashboard in one process."""
+    """Run the switch, every state's gateway and the web front (HTTP API and dashboard), each
+    in a process of its own under one supervisor that restarts any that dies."""
     folder = DataDir.resolve(data)
     if not folder.nation_db.is_file():
         options.fail(f"no nation at {folder.root}: run `stateline nation init {folder.root}`",
@@ -82,60 +94,52 @@ def run(
     except ConfigError as error:
         options.fail(str(error), "config")
     states = sorted(config.members(folder))
-    transport = InProcessTransport(folder, states)
+    supervisor = start_network(folder, states, host=host, port=port, dashboard=dashboard,
+                               trusted=trusted_proxy, processes=gateway_processes or None,
+                               standby=standby)
+    serve_network(folder, supervisor, host)
+
+
+def start_network(folder: DataDir, states: Sequence[str], *, host: str, port: int,
+                  dashboard: bool, trusted: Sequence[str] = (), processes: int | None = None,
+                  standby: bool = True) -> Supervisor:
+    """Every role started and up (gateways, switch, web front), or a clear failure."""
     try:
-        transport.start()
-    except Exception as error:
-        asyncio.run(transport.close())
-        options.fail(f"a state's gateway cannot open: {type(error).__name__}: {error}",
-                     "gateway")
-    app = create_app(folder, Switch(folder, transport, config=config), dashboard=dashboard)
+        supervisor = Supervisor(folder, gateway_groups(states, processes), host=host,
+                                port=port, dashboard=dashboard, trusted=trusted,
+                                standby=standby)
+        supervisor.start()
+    except StartFailed as error:
+        options.fail(f"stateline serve could not start: {error}", "not-started")
+    return supervisor
+
+
+def serve_network(folder: DataDir, supervisor: Supervisor, host: str) -> None:
+    """Record where the network listens, say so, and tend it until Ctrl-C or SIGTERM; then
+    stop every role in order."""
     stop = _Stop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
-    server = uvicorn.Server(server_config(app, host, port, trusted_proxy))
-    if not asyncio.run(_serve(server, app, folder, states, stop)):
-        asyncio.run(transport.close())
-        options.fail(f"stateline serve could not start on {host}:{port} (see above)",
-                     "not-started")
+    reach = _ANY.get(host, host)
+    url = f"http://{f'[{reach}]' if ':' in reach else reach}:{supervisor.port}"
+    client.record(folder, url, os.getpid(), supervisor.run)
+    try:
+        _announce(folder, url, supervisor, dashboard="--no-dashboard" not in supervisor.web.argv)
+        supervisor.serve_until(lambda: stop.asked)
+    finally:
+        client.forget(folder, os.getpid())  # first: no client is sent to a port being let go
+        supervisor.stop()
     typer.echo("Stopped: deliveries finished, every gateway signed its audit log's head.")
 
 
-async def _serve(server: uvicorn.Server, app: FastAPI, folder: DataDir, states: list[str],
-                 stop: _Stop) -> bool:
-    """Serve until stopped; False when the server never started listening."""
-    host = server.config.host
-    serving = asyncio.create_task(_listening(server))
-    while not server.started and not serving.done():
-        server.should_exit = server.should_exit or stop.asked
-        await asyncio.sleep(0.02)
-    if not server.started:
-        return await serving
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    reach = _ANY.get(host, host)
-    url = f"http://{f'[{reach}]' if ':' in reach else reach}:{bound}"
-    client.record(folder, url, os.getpid())
-    try:
-        _announce(folder, url, states, dashboard=bool(app.state.dashboard))
-        return await serving
-    finally:
-        client.forget(folder, os.getpid())
-
-
-async def _listening(server: uvicorn.Server) -> bool:
-    """uvicorn exits the process when it cannot listen or start the app (after logging why);
-    here that is an answer instead."""
-    try:
-        await server.serve()
-    except SystemExit:
-        return False
-    return True
-
-
-def _announce(folder: DataDir, url: str, states: list[str], *, dashboard: bool) -> None:
+def _announce(folder: DataDir, url: str, supervisor: Supervisor, *, dashboard: bool) -> None:
     root = folder.root
+    states = [state for role in supervisor.gateways for state in role.states]
+    pids = ", ".join(f"{role.name} {role.process.pid}" for role in supervisor.roles
+                     if role.process is not None)
     lines = [
         f"Stateline is serving {root}: the switch and the gateways of {' '.join(states)}",
+        f"  Processes  {pids}",
         f"  API        POST {url}/api/messages  (Authorization: Bearer <agency token>)",
         f"  OpenAPI    {url}/openapi.json  (browse it at {url}/docs)",
     ]

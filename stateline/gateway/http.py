@@ -4,7 +4,8 @@
 (`application/json`) or as Nlets XML (`application/xml`), and answers in the same form, only
 after the query's audit entry is durable. The caller authenticates with a bearer token
 (`stateline gateway token`); without one in force the app refuses to be built. `GET /health`
-and `GET /metrics` (each witness's lag, in Prometheus text) need no token.
+and `GET /metrics` (Prometheus text: counts only, the `stateline_*` metrics of
+`stateline.operations`) need no token.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ..audit.witnessing import state_metrics
 from ..datadir import DataDir
 from ..errors import RequesterError, Side, StatelineError
+from ..operations import metrics as operations_metrics
+from ..operations.scrape import DataFolder
 from ..policy.store import checked_state
 from ..protocol import (
     MULTI_STATE,
@@ -57,7 +59,6 @@ _MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
 TEXT, JSON, XML = "text/plain", "application/json", "application/xml"
 XML_ALIASES = {"text/xml": XML}
 """Media types read as another: RFC 7303 names text/xml beside application/xml."""
-PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 _CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
 
@@ -271,13 +272,15 @@ def create_app(data: DataDir, state: str, *, gateway: GatewayThread | None = Non
                       policy_version=running.policy.version,
                       policy_problem=running.policy.problem)
 
+    folder = DataFolder(data, [code])
+
     @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
-        """How far each witness lags behind the log's latest signed head, in entries and
-        seconds, and in proxy mode the DMV's answer fields the field map does not know
-        (Prometheus text)."""
-        text = await run_in_threadpool(state_metrics, data, [code]) + worker.metrics()
-        return Response(text, media_type=PROMETHEUS)
+        """Queries by outcome and their latency, the queue, unsigned audit entries, each
+        witness's lag and in proxy mode the DMV responder's answers by result and the fields
+        the field map does not know (Prometheus text)."""
+        page = await run_in_threadpool(operations_metrics.page, folder)
+        return Response(page, media_type=operations_metrics.CONTENT_TYPE)
 
     return app
 

@@ -113,9 +113,6 @@ class Records(Protocol):
         """Each query's records, in order; photos found only where the decision releases them
         (the local store) or the query asked for them (a responder)."""
 
-    def metrics(self) -> str:
-        """Prometheus text about the source ("" when it has none)."""
-
     def close(self) -> None: ...
 
 
@@ -133,9 +130,6 @@ class StoreRecords:
             except Exception as error:
                 found.append(error)
         return found
-
-    def metrics(self) -> str:
-        return ""
 
     def close(self) -> None:
         self.store.close()

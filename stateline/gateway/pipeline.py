@@ -3,6 +3,7 @@ the decision durably before any response leaves (DESIGN.md "One query, end to en
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -39,7 +40,7 @@ from .answers import UNMAPPED
 from .lookup import SEARCHES, Ask, Found, Records, Release, StoreRecords, TermsError, release
 from .orders import of_subject, resolved, under_order
 from .proxy import Proxy
-from .recovery import Answering, at, denial, reconcile
+from .recovery import Answering, answer_again, at, denial, reconcile
 from .review import Hold, ReviewError, ReviewQueue, new_reference
 
 
@@ -74,6 +75,9 @@ class Result:
     reference: str | None = None
     photos: tuple[bytes, ...] = ()
     """PNG bytes of released photos; kept off the response text."""
+    answer: Answer | None = None
+    """The answer the response text was written from, so it can travel as a record; None
+    where the text is no answer (a reject naming the requester's error, a key not taken)."""
 
 
 # The parts an entry is gathered from are named tuples: several are made per query, and a
@@ -195,6 +199,8 @@ class _Pending:
     reference: str | None = None
     hold: Hold | None = None
     """A request to put on file for review once its audit entry has committed."""
+    answer: Answer | None = None
+    """What `text` was written from; None where the text is no answer."""
 
 
 _Known = tuple[Agency | None, Sender | None, str]
@@ -224,6 +230,8 @@ class _Owed(NamedTuple):
 SIGN_EVERY_ENTRIES = 1000
 SIGN_EVERY_SECONDS = 5.0
 """A signed tree head at least every 1,000 entries or 5 seconds of traffic."""
+RECENT_ENTRIES = 10_000
+"""How far back a message delivered again is looked for in the log (`answered_before`)."""
 
 
 class Gateway:
@@ -250,6 +258,8 @@ class Gateway:
             self._stack = stack.pop_all()
         self._senders: dict[str, _Known] = {}
         self._senders_of: Snapshot | None = None
+        self._recent: dict[str, int] | None = None
+        """Message ids of the last decisions logged, once a message came again."""
 
     def close(self) -> None:
         """Sign a head over whatever is unsigned, so a stopped gateway leaves all of it covered."""
@@ -271,11 +281,26 @@ class Gateway:
         return self.handle_many([message], [message_id])[0]
 
     def handle_many(self, messages: Sequence[Message], message_ids: Sequence[str] = (),
-                    multi_states: Sequence[bool] = ()) -> list[Result]:
+                    multi_states: Sequence[bool] = (),
+                    again: Sequence[bool] = ()) -> list[Result]:
         """Decide and look up each query, commit all their audit entries in one transaction
         (group commit), and only then build the responses, in order. `multi_states` marks the
-        queries the switch sent to several states (their stamped form no longer says so)."""
+        queries the switch sent to several states (their stamped form no longer says so);
+        `again` those it may have delivered before (see `answered_before`)."""
         ids = list(message_ids) + [""] * (len(messages) - len(message_ids))
+        if any(again):
+            before: dict[int, Result] = {}
+            for n, (i, repeat) in enumerate(zip(ids, again, strict=False)):
+                kept = self.answered_before(messages[n], i) if repeat and i else None
+                if kept is not None:
+                    before[n] = kept
+            if before:
+                rest = [n for n in range(len(messages)) if n not in before]
+                fresh = iter(self.handle_many(
+                    [messages[n] for n in rest], [ids[n] for n in rest],
+                    [multi_states[n] for n in rest if n < len(multi_states)]))
+                return [before[n] if n in before else next(fresh)
+                        for n in range(len(messages))]
         multi = list(multi_states) + [False] * (len(messages) - len(multi_states))
         on_file = self._on_file()
         prepared = [self._prepare(m, i, on_file, fan)
@@ -340,6 +365,37 @@ class Gateway:
             self.queue.file_late(held, query.sender, result)
         self._queue_notices([pending], [result.seq], held.time)
         return result
+
+    def answered_before(self, query: Message, message_id: str) -> Result | None:
+        """The answer to a message this gateway already decided and logged, rebuilt from its
+        entry; None when it has not seen the message. Only the last RECENT_ENTRIES entries
+        are looked at: a message is delivered again within moments (its first answer was
+        lost with a process that died), never after thousands of others."""
+        if self._recent is None:
+            start = max(0, self.log.size - RECENT_ENTRIES)
+            rows = self.log.select("SELECT seq, body FROM entries WHERE seq >= ? AND "
+                                   "kind = 'decision'", (start,)).fetchall()
+            self._recent = {}
+            for seq, body in rows:
+                with suppress(ValueError, TypeError, AttributeError):
+                    self._recent[str(json.loads(body).get("message_id") or "")] = int(seq)
+        seq = self._recent.get(message_id)
+        if seq is None:
+            return None
+        entry = self.log.entry(seq).record
+        if not isinstance(entry, DecisionRecord) or (entry.ori, entry.key, entry.terms) != \
+                (query.sender, query.key, tuple(str(f) for f in query.fields)):
+            return None  # the same id on another query is no answer to this one
+        answering = Answering(self.state, self.driver_ori, self.vehicle_ori, self.records,
+                              self.policy.engine.source)
+        try:
+            return answer_again(query, seq, entry, answering)
+        except Exception as error:  # the records' source failed: "try again", logged once
+            _log.error("%s: %s answered before, cannot be written again now: %s",
+                       self.state, message_id, error)
+            answer = Answer(self.state, _group(query), Outcome.ERROR)
+            return Result(response_with(query, format_answer(answer), self.driver_ori),
+                          Outcome.ERROR, seq, entry.request_id, None, (), answer)
 
     def _reconcile(self) -> None:
         """Agree the review queue with the log after whatever stopped the last process."""
@@ -486,6 +542,12 @@ class Gateway:
         (`notify`) until its queue transaction has committed: the notice book shares state.db,
         and would wait on that transaction's lock and fail."""
         seqs = self.log.append_many([p.record.for_log() for p in pending])
+        if self._recent is not None:
+            self._recent.update((p.record.message_id, seq)
+                                for p, seq in zip(pending, seqs, strict=True)
+                                if p.record.message_id and isinstance(p.record, DecisionRecord))
+            if len(self._recent) > 2 * RECENT_ENTRIES:  # the newest, in the order logged
+                self._recent = dict(list(self._recent.items())[-RECENT_ENTRIES:])
         holds = [(i, p.hold) for i, p in enumerate(pending) if p.hold is not None]
         if holds:
             at("held-logged")
@@ -566,7 +628,8 @@ class Gateway:
         record = replace(held.record, outcome=Outcome.ERROR.value,
                          error=f"{type(error).__name__}: {error}")
         answer = Answer(self.state, _group(held.query), Outcome.ERROR)
-        return _Pending(held.query, answer.group, format_answer(answer), record, Outcome.ERROR)
+        return _Pending(held.query, answer.group, format_answer(answer), record, Outcome.ERROR,
+                        answer=answer)
 
     def _result(self, pending: _Pending, seq: int) -> Result:
         query = pending.query
@@ -577,7 +640,7 @@ class Gateway:
             ori = self.vehicle_ori if pending.group == "vehicle" else self.driver_ori
             response = response_with(query, pending.text, ori)
         return Result(response, pending.outcome, seq, pending.record.request_id,
-                      pending.reference, pending.photos)
+                      pending.reference, pending.photos, pending.answer)
 
 
 def _answered(query: Message, answer: Answer, facts: _Facts,
@@ -587,7 +650,7 @@ def _answered(query: Message, answer: Answer, facts: _Facts,
     record = facts.record(answer.outcome, disclosed, hold=hold, error=error)
     reference = hold.reference if hold is not None else facts.reference
     return _Pending(query, answer.group, format_answer(answer), record, answer.outcome,
-                    photos=photos, reference=reference, hold=hold)
+                    photos=photos, reference=reference, hold=hold, answer=answer)
 
 
 _UUID_FIXED = 0xF000 << 64 | 0xC000 << 48

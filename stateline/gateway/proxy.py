@@ -3,9 +3,10 @@ forwarded unchanged, its answer read with the state's field map into element-tag
 and the gateway's own lookups (a notice's addressee, a court order's subject) are asked the
 same way. Policy, redaction and audit stay in the pipeline, exactly as with the local store.
 
-What the responder sends that the map does not know is withheld, counted (`metrics`) and
-named in a warning; a timeout, an error or an answer that cannot be read raises, and the
-pipeline answers the query as the state's "could not answer" and audits why.
+What the responder sends that the map does not know is withheld, counted (metric
+`stateline_upstream_unmapped_fields`, beside every answer by result) and named in a warning; a
+timeout, an error or an answer that cannot be read raises, and the pipeline answers the query
+as the state's "could not answer" and audits why.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -22,6 +22,7 @@ from ..datadir import UpstreamSettings
 from ..dmv import NAME_LIMIT, PARTIAL_PLATE_LIMIT, Sample
 from ..dmv.records import Hit
 from ..dmv.store import Batch
+from ..operations import metrics
 from ..policy.registry import Subject
 from ..protocol import Field, Message, Reject, birth_date, format_text, parse, spec_for
 from .answers import read_records
@@ -69,9 +70,9 @@ class Proxy:
         self._pool = ThreadPoolExecutor(settings.connections,
                                         thread_name_prefix=f"upstream-{state}")
         self._lock = threading.Lock()
-        self._results: Counter[str] = Counter()
-        self._unmapped: Counter[str] = Counter()
+        self._counted: set[str] = set()
         self._warned: dict[str, float] = {}
+        metrics.upstream_results(state, ("records", "no-record", *RESULTS.values()))
 
     def fetch(self, asks: Sequence[Ask]) -> list[Found]:
         """Every allowed query of a batch forwarded at once (up to `connections` in flight),
@@ -129,42 +130,25 @@ class Proxy:
         return list(reading.hits)
 
     def _count(self, result: str) -> None:
-        with self._lock:
-            self._results[result] += 1
+        metrics.upstream_answered(self.state, result)
 
     def _note_unmapped(self, names: Iterable[str]) -> None:
-        now, warn = time.monotonic(), []
+        now, warn, counted = time.monotonic(), [], []
         with self._lock:
             for name in names:
-                counted = name if name in self._unmapped or \
-                    len(self._unmapped) < FIELDS_COUNTED else "(other)"
-                self._unmapped[counted] += 1
+                if name not in self._counted and len(self._counted) < FIELDS_COUNTED:
+                    self._counted.add(name)
+                counted.append(name if name in self._counted else "(other)")
                 if now - self._warned.get(name, -WARN_EVERY_SECONDS) >= WARN_EVERY_SECONDS \
                         and len(self._warned) < FIELDS_COUNTED:
                     self._warned[name] = now
                     warn.append(name)
+        for name in counted:
+            metrics.upstream_unmapped(self.state, name)
         for name in warn:
             _log.warning("%s: the DMV responder sent field %r, which %s does not name: it is "
                          "withheld from every answer as unmapped until the map names its "
                          "element", self.state, name, self.fmap.source)
-
-    def metrics(self) -> str:
-        """Answers by result, and unknown fields by name, as Prometheus counters."""
-        with self._lock:
-            results, unmapped = dict(self._results), dict(self._unmapped)
-        state = _label(self.state)
-        lines = ["# HELP stateline_upstream_answers_total Answers from the state's DMV "
-                 "responder, by result.", "# TYPE stateline_upstream_answers_total counter"]
-        for result in ("records", "no-record", *RESULTS.values()):
-            lines.append(f'stateline_upstream_answers_total{{state="{state}",'
-                         f'result="{result}"}} {results.get(result, 0)}')
-        lines += ["# HELP stateline_upstream_unmapped_fields_total Fields of the responder's "
-                  "answers the field map does not name, each withheld.",
-                  "# TYPE stateline_upstream_unmapped_fields_total counter"]
-        for name, n in sorted(unmapped.items()):
-            lines.append(f'stateline_upstream_unmapped_fields_total{{state="{state}",'
-                         f'field="{_label(name)}"}} {n}')
-        return "\n".join(lines) + "\n"
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -194,10 +178,6 @@ def _result(future: Future[list[Hit]], deadline: float) -> Found:
     if error is None:
         return future.result()
     return error if isinstance(error, Exception) else UpstreamError(repr(error))
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class UpstreamStore:

@@ -146,28 +146,61 @@ def late_answer(query: Message, held: Held, seq: int, review: ReviewRecord,
                 answering: Answering) -> Result:
     """The late answer a review entry records, written again: a denial, or the records it
     names cut to the elements it names."""
+    group = _group_of(query)
+    if Outcome(review.outcome) is Outcome.DENIED:
+        return _result(query, denial(answering.state, group, held.reference), review, seq,
+                       answering)
+    return _recorded(query, review, seq, answering, held.decision.action, held.reference)
+
+
+def answer_again(query: Message, seq: int, entry: RequestRecord,
+                 answering: Answering) -> Result:
+    """A query's answer as its decision entry records it, for the same message delivered
+    again (its first answer was lost with the process that gave it): the same outcome,
+    policy and reason, the records the entry names cut to the elements it released. Nothing
+    is decided again and nothing is logged again."""
+    group = _group_of(query)
+    outcome, state = Outcome(entry.outcome), answering.state
+    if outcome in (Outcome.DENIED, Outcome.HELD):
+        policy = entry.policies[0] if entry.policies else None
+        found = answering.source.policy(policy) if policy else None
+        answer = Answer(state, group, outcome, policy=policy,
+                        reason=found.reason if found else None, reference=entry.reference)
+        return _result(query, answer, entry, seq, answering)
+    note = (f"COURT ORDER {entry.court_order}: RECORDS OF ITS SUBJECT ONLY, ELEMENTS IT NAMES"
+            if entry.court_order and entry.court_order_subject else None)
+    return _recorded(query, entry, seq, answering, DELIVERED_AS.get(query.key, query.key),
+                     entry.reference, note)
+
+
+def _recorded(query: Message, entry: RequestRecord, seq: int, answering: Answering,
+              action: str, reference: str | None, note: str | None = None) -> Result:
+    """The records an entry names, cut to the elements it released, under its outcome."""
+    group, state = _group_of(query), answering.state
+    outcome = Outcome(entry.outcome)
+    if outcome not in (Outcome.RELEASED, Outcome.PARTIAL):
+        return _result(query, Answer(state, group, outcome, reference=reference, note=note),
+                       entry, seq, answering)
+    decision = Decision(Verdict.ALLOW, action, entry.released, entry.withheld)
+    (found_hits,) = answering.records.fetch([Ask(query, decision)])
+    if isinstance(found_hits, Exception):  # the caller answers "try again"; nothing is lost
+        raise found_hits
+    hits = [h for h in found_hits if h.record_id in entry.records]
+    found = release(hits, decision, group)
+    answer = Answer(state, group, outcome, found.records, reference=reference, note=note)
+    return _result(query, answer, entry, seq, answering,
+                   found.photos if entry.photo_released else ())
+
+
+def _group_of(query: Message) -> str:
+    spec = spec_for(query.key)
+    return spec.group if spec is not None and spec.group else "driver"
+
+
+def _result(query: Message, answer: Answer, entry: RequestRecord, seq: int,
+            answering: Answering, photos: tuple[bytes, ...] = ()) -> Result:
     from .pipeline import Result
 
-    spec = spec_for(query.key)
-    group = spec.group if spec is not None and spec.group else "driver"
-    outcome = Outcome(review.outcome)
-    photos: tuple[bytes, ...] = ()
-    state, reference = answering.state, held.reference
-    if outcome is Outcome.DENIED:
-        answer = denial(state, group, reference)
-    elif outcome in (Outcome.RELEASED, Outcome.PARTIAL):
-        decision = Decision(Verdict.ALLOW, held.decision.action, review.released,
-                            review.withheld)
-        wanted = review.records
-        (found_hits,) = answering.records.fetch([Ask(query, decision)])
-        if isinstance(found_hits, Exception):  # the start fails, and tries again next time
-            raise found_hits
-        hits = [h for h in found_hits if h.record_id in wanted]
-        found = release(hits, decision, group)
-        photos = found.photos if review.photo_released else ()
-        answer = Answer(state, group, outcome, found.records, reference=reference)
-    else:
-        answer = Answer(state, group, outcome, reference=reference)
-    ori = answering.vehicle_ori if group == "vehicle" else answering.driver_ori
-    return Result(response_with(query, format_answer(answer), ori), outcome, seq,
-                  review.request_id, reference, photos)
+    ori = answering.vehicle_ori if answer.group == "vehicle" else answering.driver_ori
+    return Result(response_with(query, format_answer(answer), ori), answer.outcome, seq,
+                  entry.request_id, answer.reference, photos, answer)

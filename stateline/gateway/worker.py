@@ -8,6 +8,9 @@ is handed back before that commit.
 Every entry is under a signed head within seconds: the thread signs what a crash left unsigned
 before it takes a query, signs on time when traffic stops (not only when the next batch comes),
 and signs at stop. Each new head goes to the state's witnesses from a thread of their own.
+
+Each batch's outcomes, latencies (queued to answered) and the queue's depth go to the metrics
+once per batch, just before the answers are handed back, so a scrape after an answer counts it.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ import threading
 import time
 from concurrent.futures import Future
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..audit import open_state_log
 from ..audit.witnessing import Witnessing, configured_witnesses
 from ..datadir import DataDir
 from ..errors import ServiceError
+from ..operations import metrics
 from ..protocol import Message
 from ..witness.client import add_checkpoint
 from .pipeline import SIGN_EVERY_ENTRIES, SIGN_EVERY_SECONDS, Gateway, Result
@@ -36,6 +40,11 @@ that arrive while a commit runs queue up and make the next batch anyway; over HT
 cut one client's throughput by a third or more and gained nothing clear at 8 or 32 clients."""
 IDLE_SIGN_SECONDS = 1.0
 """How often an idle gateway looks whether its last entries are due a signed head."""
+
+ROLE = "gateway"
+"""The role label of a gateway's metrics."""
+AUDIT_FAILED = "audit-failed"
+"""The outcome counted for a query whose batch could not be committed, so was not answered."""
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +61,8 @@ class _Query:
     message_id: str
     answer: Future[Result]
     multi_state: bool = False
+    again: bool = False
+    queued: float = field(default_factory=time.monotonic)
 
 
 _STOP = object()
@@ -85,12 +96,6 @@ class GatewayThread:
     def running(self) -> bool:
         return self._open
 
-    def metrics(self) -> str:
-        """Prometheus text about where the gateway's records come from: in proxy mode, the
-        DMV responder's answers by result and the unknown fields withheld ("" otherwise)."""
-        gateway = self._gateway
-        return gateway.records.metrics() if gateway is not None else ""
-
     def start(self) -> None:
         """Open the gateway on its own thread, with its witnesses (from the state's config)
         on another; raises whatever opening either raised."""
@@ -120,19 +125,20 @@ class GatewayThread:
         if self._witnessing is not None:
             self._witnessing.stop()
 
-    def submit(self, message: Message, message_id: str = "",
-               multi_state: bool = False) -> Future[Result]:
+    def submit(self, message: Message, message_id: str = "", multi_state: bool = False,
+               again: bool = False) -> Future[Result]:
+        """`again`: the switch may have delivered the message before (`Envelope.again`)."""
         answer: Future[Result] = Future()
         with self._lock:
             if not self._open:
                 raise GatewayClosed(f"the {self.state} gateway is not running")
-            self._queue.put(_Query(message, message_id, answer, multi_state))
+            self._queue.put(_Query(message, message_id, answer, multi_state, again))
         return answer
 
-    async def answer(self, message: Message, message_id: str = "",
-                     multi_state: bool = False) -> Result:
+    async def answer(self, message: Message, message_id: str = "", multi_state: bool = False,
+                     again: bool = False) -> Result:
         """The query's result, once its audit entry is durable; the event loop stays free."""
-        return await asyncio.wrap_future(self.submit(message, message_id, multi_state))
+        return await asyncio.wrap_future(self.submit(message, message_id, multi_state, again))
 
     def _run(self, ready: Future[Gateway]) -> None:
         try:
@@ -165,7 +171,9 @@ class GatewayThread:
                     batch = [first]
                     stopping = self._gather(batch)
                     signed = gateway.log.signed_size
+                    metrics.queue_depth(ROLE, self.state, len(batch) + self._queue.qsize())
                     self._answer(gateway, batch)
+                    metrics.queue_depth(ROLE, self.state, self._queue.qsize())
                     if gateway.log.signed_size != signed and self._witnessing is not None:
                         self._witnessing.poke()
         finally:
@@ -190,6 +198,7 @@ class GatewayThread:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
+                metrics.queue_depth(ROLE, self.state, 0)
                 return
             if isinstance(item, _Query) and item.answer.set_running_or_notify_cancel():
                 item.answer.set_exception(GatewayClosed(f"the {self.state} gateway stopped"))
@@ -217,12 +226,19 @@ class GatewayThread:
         try:
             results = gateway.handle_many([q.message for q in taken],
                                           [q.message_id for q in taken],
-                                          [q.multi_state for q in taken])
+                                          [q.multi_state for q in taken],
+                                          [q.again for q in taken])
         except Exception as error:  # nothing was committed, so nothing may be answered
+            now = time.monotonic()
+            metrics.answered_all(ROLE, self.state, [(AUDIT_FAILED, now - q.queued)
+                                                    for q in taken])
             for q in taken:
                 q.answer.set_exception(error)
             return
+        now = time.monotonic()
         self.batches += 1
         self.answered += len(results)
+        metrics.answered_all(ROLE, self.state, [(r.outcome.value, now - q.queued)
+                                                for q, r in zip(taken, results, strict=True)])
         for q, result in zip(taken, results, strict=True):
             q.answer.set_result(result)

@@ -25,6 +25,9 @@ MAX_DEPTH = 32
 """Deepest nesting a policy may use: brackets ( [ { and if-expressions, outside strings and
 comments. Cedar 4.12 (cedarpy) crashes at 660 brackets on an 8 MiB stack and at 164 on a 2 MiB
 thread stack; an if-expression costs a sixth of a bracket, so counting it as one is generous."""
+MAX_REASON = 500
+"""Longest `@reason`, in characters: it is read out in every denial, briefing and report (real
+ones are a sentence or two), and an answer carries it between processes within bounds."""
 MAX_SIZE = 32_768
 """Longest policy text, in characters. Chains (`a.b.c...`, `1 + 1 + ...`) crash the engine past
 32,000 links on a 2 MiB stack, two characters a link at least; real policy sets run to a few
@@ -228,6 +231,10 @@ def _annotation_problems(policies: list[Policy]) -> list[PolicyProblem]:
             problems.append(PolicyProblem(policy.line, 'every policy needs @reason("...") in '
                                                        "plain words: denials show it",
                                           policy.id))
+        elif len(policy.reason) > MAX_REASON:
+            problems.append(PolicyProblem(policy.line, f"@reason is {len(policy.reason):,} "
+                                          f"characters long; the limit is {MAX_REASON}: "
+                                          "denials read it out", policy.id))
         seen.add(policy.id)
     return problems
 

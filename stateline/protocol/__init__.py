@@ -3,7 +3,7 @@
 from .errors import Reject, RejectCode
 from .fields import birth_date
 from .forms import FORMS, READERS, WRITERS, Form, form_of, read, read_any, read_json, read_xml
-from .jsonform import dumps, from_json, loads, to_json
+from .jsonform import answer_from_json, answer_to_json, dumps, from_json, loads, to_json
 from .keys import KEYS, KeySpec, TextKind, spec_for
 from .model import Field, Message, OutputHeader, Stamp
 from .places import MULTI_STATE, STATES, SWITCH_ORI, is_state
@@ -19,7 +19,13 @@ from .responses import (
 )
 from .text import format_text, parse
 from .validate import validate
-from .xmlform import format_xml, format_xml_error, parse_xml, read_xml_answer
+from .xmlform import (
+    format_answered_xml,
+    format_xml,
+    format_xml_error,
+    parse_xml,
+    read_xml_answer,
+)
 
 __all__ = [
     "FORMS",
@@ -42,10 +48,13 @@ __all__ = [
     "Section",
     "Stamp",
     "TextKind",
+    "answer_from_json",
+    "answer_to_json",
     "birth_date",
     "dumps",
     "form_of",
     "format_answer",
+    "format_answered_xml",
     "format_text",
     "format_xml",
     "format_xml_error",

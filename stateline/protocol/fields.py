@@ -85,15 +85,17 @@ def check_dob(value: str) -> str | None:
 
 
 def birth_date(value: str, today: date) -> date:
-    """The date a valid DOB value names; a two-digit year is the latest one not after today."""
+    """The date a valid DOB value names; a two-digit year is the latest one not after today,
+    or the earliest that exists when all are after it (02/29/00 before that day: 2000, as 1900
+    had no leap day)."""
     if len(value) == 8:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     month, day, yy = int(value[:2]), int(value[2:4]), int(value[4:])
-    for century in (2000, 1900):
-        year = century + yy
-        if _real_date(year, month, day) and date(year, month, day) <= today:
-            return date(year, month, day)
-    return date(1900 + yy, month, day)
+    named = [date(century + yy, month, day) for century in (1900, 2000)
+             if _real_date(century + yy, month, day)]
+    if not named:
+        raise ValueError(f"DOB {value} names no date")
+    return max((born for born in named if born <= today), default=named[0])
 
 
 def check_year(value: str) -> str | None:

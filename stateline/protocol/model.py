@@ -38,6 +38,8 @@ class Field:
             prefix = prefix.strip().upper()
             if PREFIX_PATTERN.fullmatch(prefix) is None:
                 raise Reject(RejectCode.FORMAT, f"FIELD PREFIX {prefix or '(EMPTY)'} IS NOT VALID")
+        elif len(_GOOD_PREFIXES) < 4096:
+            _GOOD_PREFIXES.add(prefix)
         if VALUE_FORBIDDEN.search(value):
             raise Reject(RejectCode.FORMAT, f"FIELD {prefix} HAS A PERIOD OR CONTROL CHARACTER")
         _set(self, "prefix", prefix)
@@ -45,6 +47,23 @@ class Field:
 
     def __str__(self) -> str:
         return f"{self.prefix}/{self.value}"
+
+    @classmethod
+    def each(cls, pairs: list[tuple[str, str]]) -> tuple[Field, ...]:
+        """Fields from (prefix, value) pairs, checked together: one search over all the
+        values (joined by a blank, which can neither hide nor make a forbidden character),
+        prefixes against a table of those seen before. The same fields, and the same Reject
+        for the first bad one, as one `Field(...)` call each, at a fraction of the cost."""
+        if any(prefix not in _GOOD_PREFIXES for prefix, _ in pairs) or \
+                VALUE_FORBIDDEN.search(" ".join(value for _, value in pairs)):
+            return tuple(cls(prefix, value) for prefix, value in pairs)
+        made = []
+        for prefix, value in pairs:
+            field = object.__new__(cls)
+            _set(field, "prefix", prefix)
+            _set(field, "value", value.strip().upper())
+            made.append(field)
+        return tuple(made)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +165,8 @@ class Message:
 
 
 _set = object.__setattr__
+_GOOD_PREFIXES: set[str] = set()
+"""Prefixes that have passed PREFIX_PATTERN as given (a few dozen: OLN, NAM, DOB ...)."""
 """How a frozen value sets its attributes, once, inside its own constructor."""
 
 

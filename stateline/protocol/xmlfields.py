@@ -14,11 +14,14 @@ guide's naming style (``n2:ImageRequestIndicator``).
 XML has one order and one spelling per value; legacy text has several (a six-digit DOB, a
 two-digit plate year, a space after the name's comma, fields in any order). What the elements
 cannot say, the data element's ``st:text`` attribute says: the fields as legacy text, which a
-reader takes only when it describes exactly the query the elements hold.
+reader takes only when it describes exactly the query the elements hold. A six-digit DOB's
+century is the writer's choice on its day, so ``st:day`` records that day: a reader on another
+day, or in another time zone, checks the elements against the same century.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +38,14 @@ CANONICAL = ("OLN", "NAM", "DOB", "SEX", "LIC", "LIY", "LIT", "VIN", "VMA", "VYR
              "RSN", "PUR", "ATN", "IMQ")
 """The order the reader gives fields in: what identifies first, as agencies type it."""
 
+Attributes = tuple[tuple[str, str], ...]
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
 PERSON = "{person}"
 """Stands for the key's person element in a path."""
 PEOPLE = {"KQ": "n2c:Driver"}
 """The person element by key; any other key's is n2:Person."""
-LEGACY = "st:text"
+LEGACY, DAY = "st:text", "st:day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +106,8 @@ def _position(prefix: str) -> int:
 
 def read_query(data: ET.Element, key: str, today: date | None = None) -> tuple[Field, ...]:
     """The fields a query's data element holds: from its elements, in canonical order, or as
-    its ``st:text`` spells them when that names the same query. `today` settles the century
-    a writer gives a six-digit DOB."""
+    its ``st:text`` spells them when that names the same query. `today`, when given, is the
+    day the writer settled a six-digit DOB's century on; otherwise ``st:day`` says it."""
     places = _places(key)
     parts: dict[str, Parts] = {}
     for path, text in _leaves(data, ()):
@@ -115,7 +121,7 @@ def read_query(data: ET.Element, key: str, today: date | None = None) -> tuple[F
                            for prefix, found in parts.items()),
                           key=lambda item: _position(item.prefix)))
     legacy = data.get(clark(LEGACY))
-    return fields if legacy is None else _spelled(fields, legacy, today or date.today())
+    return fields if legacy is None else _spelled(fields, legacy, today or _day(data))
 
 
 def _leaves(element: ET.Element, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -136,6 +142,20 @@ def _leaves(element: ET.Element, path: tuple[str, ...]) -> Iterator[tuple[tuple[
             yield (*path, child.tag), (child.text or "").strip()
 
 
+def _day(data: ET.Element) -> date:
+    """The day the writer settled a six-digit DOB's century on; from a writer that records
+    none, the reader's own."""
+    written = data.get(clark(DAY))
+    if written is None:
+        return date.today()
+    try:
+        if _ISO_DATE.fullmatch(written):
+            return date.fromisoformat(written)
+    except ValueError:
+        pass
+    raise Reject(RejectCode.FORMAT, f"{DAY} {written[:12]} IS NOT A YYYY-MM-DD DATE")
+
+
 def _spelled(fields: tuple[Field, ...], legacy: str, today: date) -> tuple[Field, ...]:
     spelled = read_fields(legacy)
     ordered = sorted(spelled, key=lambda item: _position(item.prefix))
@@ -151,9 +171,10 @@ def _spelled(fields: tuple[Field, ...], legacy: str, today: date) -> tuple[Field
 
 
 def query_nodes(key: str, fields: tuple[Field, ...], today: date) -> tuple[tuple[Node, ...],
-                                                                          str | None]:
-    """A query's fields as the data element's children, and their legacy spelling when the
-    elements alone would read back otherwise (order, or a value NIEM spells one way only)."""
+                                                                          Attributes]:
+    """A query's fields as the data element's children, and its attributes: their legacy
+    spelling when the elements alone would read back otherwise (order, or a value NIEM spells
+    one way only), with the day when that day chose how a value is written."""
     written: dict[str, Parts] = {}
     for item in fields:
         _position(item.prefix)
@@ -165,8 +186,11 @@ def query_nodes(key: str, fields: tuple[Field, ...], today: date) -> tuple[tuple
     read_back = tuple(sorted((Field(prefix, spelling(prefix).read_back(parts))
                              for prefix, parts in written.items()),
                             key=lambda item: _position(item.prefix)))
-    legacy = None if read_back == fields else ".".join(map(str, fields))
-    return _tree(leaves), legacy
+    if read_back == fields:
+        return _tree(leaves), ()
+    dated = any(spelling(item.prefix).dated(item.value) for item in fields)
+    return _tree(leaves), ((LEGACY, ".".join(map(str, fields))),
+                           *(((DAY, today.isoformat()),) if dated else ()))
 
 
 def _tree(leaves: list[tuple[tuple[str, ...], str]]) -> tuple[Node, ...]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -37,7 +38,7 @@ from .keys import TextKind, spec_for
 from .model import Field, Message, OutputHeader, Stamp, normalise_body
 from .responses import Answer, format_answer, read_answer
 from .xmlanswer import ANSWER, answer_node, read_answer_element
-from .xmlfields import LEGACY, query_nodes, read_query
+from .xmlfields import query_nodes, read_query
 from .xmlsafe import load
 from .xmltree import VERSION, Node, clark, short, write
 
@@ -79,9 +80,19 @@ def parse_xml(raw: str) -> Message:
 def format_xml(message: Message, *, today: date | None = None) -> str:
     """Write a message as Nlets XML, read back equal by parse_xml. `today` settles the century
     of a six-digit DOB, which NIEM's date must name (the legacy spelling is kept beside it)."""
-    day = today or date.today()
-    children = (_header_node(message), *_data_nodes(message, day))
-    return write(Node(ROOT, children=children, attributes=(("n2:version", VERSION),)))
+    return _written(message, _answer_in, today)
+
+
+def format_answered_xml(message: Message, answer: Answer | None, *,
+                        today: date | None = None) -> str:
+    """A response as XML with the elements of the answer it was written from, taken as given,
+    never read back from its text: for a holder of answers as records (the switch). The
+    elements go in only when the answer writes exactly the response text, as a reader
+    requires; without an answer the text goes alone."""
+    def given(body: str) -> Answer | None:
+        return answer if answer is not None and format_answer(answer) == body else None
+
+    return _written(message, given, today)
 
 
 def read_xml_answer(raw: str) -> Answer:
@@ -264,6 +275,14 @@ def _no_loose_text(element: ET.Element) -> None:
 # --- Writing ------------------------------------------------------------------------------
 
 
+def _written(message: Message, answer_of: Callable[[str], Answer | None],
+             today: date | None) -> str:
+    """The document; `answer_of` gives the Answer a response body carries, if any."""
+    day = today or date.today()
+    children = (_header_node(message), *_data_nodes(message, day, answer_of))
+    return write(Node(ROOT, children=children, attributes=(("n2:version", VERSION),)))
+
+
 def _header_node(message: Message) -> Node:
     """The header in the guide's order: key, sender, destinations, control, then the two
     dates and times, then the two numbers."""
@@ -283,13 +302,13 @@ def _header_node(message: Message) -> Node:
     return Node(HEADER, children=tuple(leaves))
 
 
-def _data_nodes(message: Message, today: date) -> tuple[Node, ...]:
+def _data_nodes(message: Message, today: date,
+                answer_of: Callable[[str], Answer | None]) -> tuple[Node, ...]:
     key = (KEY_ATTRIBUTE, message.key)
     spec = spec_for(message.key)
     if message.fields and spec is not None and spec.text is TextKind.FIELDS:
-        children, legacy = query_nodes(message.key, message.fields, today)
-        spelled = ((LEGACY, legacy),) if legacy is not None else ()
-        return (Node(INQUIRY, children=children, attributes=(key, *spelled)),)
+        children, attributes = query_nodes(message.key, message.fields, today)
+        return (Node(INQUIRY, children=children, attributes=(key, *attributes)),)
     if message.fields:
         container, tag = GENERIC_FIELDS
         listed = Node(tag, ".".join(map(str, message.fields)), cdata=True)
@@ -297,7 +316,7 @@ def _data_nodes(message: Message, today: date) -> tuple[Node, ...]:
     if message.body is None:
         return ()
     container, tag = TEXTS.get(message.key, RESPONSE_TEXT if spec else GENERIC_TEXT)
-    answer = _answer_in(message.body) if container == RESPONSE else None
+    answer = answer_of(message.body) if container == RESPONSE else None
     elements = (answer_node(answer),) if answer is not None else ()
     return (Node(container, children=(Node(tag, message.body, cdata=True), *elements),
                  attributes=(key,)),)

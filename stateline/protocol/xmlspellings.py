@@ -20,6 +20,10 @@ from .fields import birth_date
 Parts = dict[str, str]
 
 
+def _undated(value: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Spelling:
     """How one prefix's value is written as element text, read back, and compared with a
@@ -27,6 +31,8 @@ class Spelling:
 
     write: Callable[[str, date], Parts]
     read: Callable[[Parts], str]
+    dated: Callable[[str], bool] = _undated
+    """Whether the writer's day picks how a value is written (a six-digit DOB's century)."""
 
     def read_back(self, written: Parts) -> str:
         """The value a reader gets from written parts (it strips each element's text)."""
@@ -127,7 +133,7 @@ def _read_indicator(parts: Parts) -> str:
 _PLAIN = Spelling(_as_is, _one)
 SPELLINGS = {
     "NAM": Spelling(_write_name, _read_name),
-    "DOB": Spelling(_write_birth, _read_birth),
+    "DOB": Spelling(_write_birth, _read_birth, lambda value: len(value) == 6),
     "LIY": Spelling(_write_plate_year, _read_plate_year),
     "IMQ": Spelling(_write_indicator, _read_indicator),
 }

@@ -9,9 +9,10 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from ..switch import Service, Switch
+from ..switch import Service
+from ..switch.status import StatusChange
 from ..switch.views import Submission
 from .traffic import Query
 
@@ -28,6 +29,15 @@ SEEN: dict[str, str] = {
 state's review)."""
 DOWN = "queued"
 """A `.02.` status message: the state is out of service and the switch keeps the message."""
+
+
+class Switching(Protocol):
+    """A switch to drive: in this process (`Switch`) or in its own (`RemoteSwitch`)."""
+
+    async def submit(self, raw: str, token: str, *, wait: float | None = None) -> Submission: ...
+    async def set_status(self, state: str, status: Service, who: str, note: str = "", *,
+                         deliver: bool = True) -> StatusChange: ...
+    async def deliver_held(self, state: str | None = None) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +76,7 @@ def seen(submission: Submission) -> list[str]:
     return words
 
 
-async def drive(switch: Switch, tokens: dict[str, str], queries: Iterable[Query],
+async def drive(switch: Switching, tokens: dict[str, str], queries: Iterable[Query],
                 seconds: float, *, outage: Outage | None = None,
                 tick: Callable[[Tally, float], None] | None = None,
                 told: Callable[[str], None] | None = None) -> Tally:
@@ -124,7 +134,7 @@ async def drive(switch: Switch, tokens: dict[str, str], queries: Iterable[Query]
     return tally
 
 
-async def _blip(switch: Switch, outage: Outage, start: float,
+async def _blip(switch: Switching, outage: Outage, start: float,
                 say: Callable[[str], None]) -> int:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(max(0.0, start + outage.start - loop.time()))

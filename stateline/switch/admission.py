@@ -51,6 +51,8 @@ def reply_problem(reply: Reply) -> str | None:
         return f"{reply.state} SENT AN ER; ONLY {SWITCH_ORI} SENDS REJECTS. ANSWER NOT FORWARDED"
     if not response.sender.startswith(reply.state):
         return f"{reply.state} ANSWERED AS {response.sender}. ANSWER NOT FORWARDED"
+    if reply.answer is not None and reply.answer.state != reply.state:
+        return f"{reply.state} ANSWERED IN {reply.answer.state}'S NAME. ANSWER NOT FORWARDED"
     return None
 
 

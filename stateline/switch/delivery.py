@@ -55,13 +55,15 @@ class Courier:
     async def deliver_held(self, held: HeldMessage) -> bool:
         """Deliver one held message; False (and still held) if the state cannot take it. A
         leg already answered (the switch stopped between keeping the answer and letting go of
-        the hold) is let go without a second delivery, so the sender gets one answer."""
+        the hold) is let go without a second delivery, so the sender gets one answer. It goes
+        marked `again`: it may have reached a gateway process that died before answering,
+        and that gateway then answers from its entry rather than deciding it twice."""
         legs = dict(self.stores.submissions.legs(held.message_id)) \
             if self.stores.submissions.known(held.message_id) else {}
         if held.state in legs and legs[held.state] not in (WAITING, HELD_FOR_DELIVERY):
             await self.stores.holds.delivered(held)
             return True
-        envelope = self._envelope(held.message_id, held.message, held.received)
+        envelope = self._envelope(held.message_id, held.message, held.received, again=True)
         try:
             reply = await self.transport.deliver(envelope, self.timeout)
         except StateUnavailable:
@@ -71,13 +73,15 @@ class Courier:
         return True
 
     def answered(self, reply: Reply, requester: str, *, late: bool) -> None:
-        """Stamp a state's answer for the requester and keep it with the submission."""
+        """Stamp a state's answer for the requester and keep it with the submission, its
+        answer record beside its text (never read out of the text)."""
         stores = self.stores
-        response, outcome = reply.response, reply.outcome.value
+        response, outcome, answer = reply.response, reply.outcome.value, reply.answer
         problem = reply_problem(reply)
         if problem is not None:
             log.warning("%s reply to %s refused: %s", reply.state, reply.message_id, problem)
             response, outcome = Message("SM", SWITCH_ORI, (requester,), body=problem), "error"
+            answer = None
         received = stores.lines.received(response.sender)
         try:
             delivered = stamped(response, stores.lines.header(received, requester))
@@ -90,7 +94,7 @@ class Courier:
             log.warning("answer from %s for unknown message %s", reply.state, reply.message_id)
             return
         sent = Sent(reply.state, delivered, outcome, reply.reference, late or reply.late,
-                    reply.photos)
+                    reply.photos, answer=answer)
         stores.submissions.respond(reply.message_id, sent, outcome)
 
     async def late_reply(self, reply: Reply) -> None:
@@ -136,8 +140,9 @@ class Courier:
             message_id, Sent(state, message, outcome, late=late, summary=summary), leg)
         self.stores.traffic.add([outgoing(message_id, message, sender)])
 
-    def _envelope(self, message_id: str, routed: Message, received: Stamp) -> Envelope:
+    def _envelope(self, message_id: str, routed: Message, received: Stamp, *,
+                  again: bool = False) -> Envelope:
         state = routed.destinations[0]
         delivered = stamped(routed, self.stores.lines.header(received, state_line(state)))
         self.stores.traffic.add([outgoing(message_id, delivered, state)])
-        return Envelope(message_id, state, delivered, len(routed.destinations) > 1)
+        return Envelope(message_id, state, delivered, len(routed.destinations) > 1, again)

@@ -1,21 +1,25 @@
 """What each sender sent and what came back, in DIR/switch.db, so answers that arrive late
-(reviewed requests, held traffic delivered when a state returns) can be read after a restart."""
+(reviewed requests, held traffic delivered when a state returns) can be read after a restart.
+A state's answer is kept as its text and as the record it sent (JSON), and the sender is shown
+its fields from the record: the switch never parses an answer."""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..datadir import DataDir
 from ..errors import Side
-from ..protocol import Message, Reject, format_text, parse
+from ..protocol import Answer, Message, Reject, answer_from_json, answer_to_json, format_text, parse
 from .db import Store, running_loop
 from .errors import SwitchError
 from .merge import HELD_FOR_DELIVERY, WAITING, summarize, summary_text
-from .views import ResponseView, Submission, fields_of
+from .views import ResponseView, Submission, fields_from
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submission (
@@ -47,13 +51,16 @@ CREATE TABLE IF NOT EXISTS response (
     reference TEXT,
     late INTEGER NOT NULL,
     photos TEXT NOT NULL,
-    summary INTEGER NOT NULL
+    summary INTEGER NOT NULL,
+    answer TEXT
 );
 CREATE INDEX IF NOT EXISTS response_message ON response (message_id, id);
 """
 
 RECENT = 10_000
 """How many headers of submissions opened here are kept in memory."""
+
+log = logging.getLogger("stateline.switch")
 
 OWING = frozenset({WAITING, HELD_FOR_DELIVERY, "held"})
 """Leg statuses whose state still owes the sender an answer."""
@@ -76,6 +83,8 @@ class Sent:
     late: bool = False
     photos: tuple[bytes, ...] = ()
     summary: bool = False
+    answer: Answer | None = None
+    """The state's answer as the record it sent with the text; None for the switch's own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +101,29 @@ class Header:
 class SubmissionStore(Store):
     def __init__(self, data: DataDir) -> None:
         super().__init__(data.switch_db, SCHEMA)
+        self._with_answer_column()
         self._headers: dict[str, Header] = {}
         """Headers of the submissions opened here lately: they never change once written."""
         self._waiting = _Rows()
+
+    def _with_answer_column(self) -> None:
+        """Give a switch.db made before answers were kept as records its `answer` column;
+        the rows it holds show no fields."""
+        def columns() -> set[str]:
+            return {row[1] for row in self.db.execute("PRAGMA table_info(response)")}
+
+        try:
+            with self.lock:
+                if "answer" in columns():
+                    return
+                try:
+                    self.db.execute("ALTER TABLE response ADD COLUMN answer TEXT")
+                except sqlite3.OperationalError:
+                    if "answer" not in columns():  # else another process added it first
+                        raise
+        except sqlite3.Error as error:
+            self.close()
+            raise SwitchError(f"cannot use {self.path}: {error}") from None
 
     def open(self, header: Header, legs: Sequence[tuple[str, str]]) -> None:
         if len(self._headers) >= RECENT:
@@ -112,11 +141,13 @@ class SubmissionStore(Store):
         """Keep a message sent back, and the state's new leg status, in one transaction."""
         photos = json.dumps([base64.b64encode(p).decode("ascii") for p in sent.photos]) \
             if sent.photos else "[]"
+        answer = None if sent.answer is None else \
+            json.dumps(answer_to_json(sent.answer), separators=(",", ":"))
         with self.lock:
             self._waiting.responses.append(
                 (message_id, _now(), sent.state, sent.message.key, sent.outcome,
                  format_text(sent.message), sent.message.body, sent.reference, int(sent.late),
-                 photos, int(sent.summary)))
+                 photos, int(sent.summary), answer))
             if leg_status is not None:
                 self._waiting.statuses.append((leg_status, message_id, sent.state))
             self._written()
@@ -142,7 +173,8 @@ class SubmissionStore(Store):
                 ("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.submissions),
                 ("INSERT INTO leg VALUES (?, ?, ?, ?)", rows.legs),
                 ("INSERT INTO response (message_id, time, state, key, outcome, text, body,"
-                 " reference, late, photos, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 " reference, late, photos, summary, answer)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  rows.responses),
                 ("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
                  rows.statuses),
@@ -207,15 +239,17 @@ class SubmissionStore(Store):
         self.write()
         with self.lock:
             rows = self.db.execute(
-                "SELECT state, key, outcome, text, body, reference, late, photos, summary"
+                "SELECT state, key, outcome, text, reference, late, photos, summary, answer"
                 " FROM response WHERE message_id = ? ORDER BY summary DESC, id",
                 (message_id,)).fetchall()
         views = []
-        for state, key, outcome, text, body, reference, late, photos, is_summary in rows:
+        for state, key, outcome, text, reference, late, photos, is_summary, kept in rows:
             if head.fan_out and outcome == "no-record" and not is_summary:
                 continue
-            view = ResponseView(key, state, outcome, fields_of(body), text, reference,
-                                bool(late), tuple(base64.b64decode(p) for p in json.loads(photos)))
+            answer = _answer(message_id, kept)
+            view = ResponseView(key, state, outcome, fields_from(answer), text, reference,
+                                bool(late), tuple(base64.b64decode(p) for p in json.loads(photos)),
+                                answer=answer)
             if is_summary:
                 view = _current_summary(view, head, legs)
             views.append(view)
@@ -231,7 +265,7 @@ class _Rows:
         default_factory=list)
     legs: list[tuple[str, int, str, str]] = field(default_factory=list)
     responses: list[tuple[str, str, str, str, str, str, str | None, str | None, int, str,
-                          int]] = field(default_factory=list)
+                          int, str | None]] = field(default_factory=list)
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
     scheduled: bool = False
 
@@ -258,6 +292,18 @@ def _current_summary(view: ResponseView, head: Header,
         pass
     return ResponseView(view.key, view.state, summary.outcome, (), text, None, False, (),
                         summary)
+
+
+def _answer(message_id: str, kept: str | None) -> Answer | None:
+    """A response row's answer record. One that cannot be read (switch.db edited by hand)
+    shows no fields rather than keep the sender from the rest of the submission."""
+    if kept is None:
+        return None
+    try:
+        return answer_from_json(json.loads(kept))
+    except (ValueError, RecursionError, Reject) as error:
+        log.error("the answer kept for %s cannot be read: %s", message_id, error)
+        return None
 
 
 def _now() -> str:

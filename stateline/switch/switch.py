@@ -16,7 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..datadir import DataDir
-from ..protocol import READERS, Form, Message, Reject, Stamp, format_xml, parse, reject_message
+from ..operations import metrics
+from ..protocol import (
+    READERS,
+    Form,
+    Message,
+    Reject,
+    Stamp,
+    format_answered_xml,
+    parse,
+    reject_message,
+)
 from ..protocol.errors import writable
 from ..protocol.xmlform import claimed_sender
 from ..transport.base import Transport
@@ -32,7 +42,7 @@ from .status import StatusChange
 from .stores import Stores
 from .submissions import Header, Sent
 from .traffic import IN, entry, outgoing
-from .views import Submission
+from .views import ResponseView, Submission
 
 log = logging.getLogger("stateline.switch")
 
@@ -113,6 +123,7 @@ class Switch:
         what it gets back within `wait` seconds (default: the configured wait), each answer's
         text in XML for a message sent in XML. AuthenticationError for a token that is not
         in force; anything else wrong with the message is an ER reject from NL0000000."""
+        started = time.perf_counter()
         stores = self.stores
         claimed = claimed_sender(raw) if form == "xml" else claimed_ori(raw)
         credential = stores.credentials.check(token)
@@ -134,9 +145,13 @@ class Switch:
         except Reject as reject:
             rejected = self._reject(message_id, credential, raw, claimed, reject, received)
         else:
-            return in_form(await self._accept(message_id, credential, raw, message, plan,
-                                              received, wait), form)
+            accepted = await self._accept(message_id, credential, raw, message, plan,
+                                          received, wait)
+            where = message.destinations
+            _counted(accepted, where[0] if len(where) == 1 else "several", started)
+            return in_form(accepted, form)
         await stores.committed()
+        _counted(rejected, "", started)
         return in_form(rejected, form)
 
     def submission(self, message_id: str, token: str | None = None, *,
@@ -151,6 +166,11 @@ class Switch:
             if credential is None or credential.ori != head.sender:
                 raise AuthenticationError(f"the credential may not read message {message_id}")
         return in_form(stores.submissions.view(message_id), form)
+
+    async def show(self, message_id: str, token: str | None = None, *,
+                   form: Form = "text") -> Submission:
+        """`submission`, as the web front asks a switch in a process of its own."""
+        return self.submission(message_id, token, form=form)
 
     async def set_status(self, state: str, status: Service, who: str, note: str = "", *,
                          deliver: bool = True) -> StatusChange:
@@ -282,21 +302,31 @@ class Switch:
             log.exception("delivering held traffic failed")
 
 
+def _counted(submission: Submission, destination: str, started: float) -> None:
+    """The submission in the switch's metrics: where it went (a state, a region, NL, several,
+    or `none` when rejected) and how it ended (a multi-state query: its summary's outcome)."""
+    first = submission.responses[0].outcome if submission.responses else \
+        ("held" if submission.pending else "error")
+    metrics.switched(destination or "none", first, time.perf_counter() - started)
+
+
 def in_form(submission: Submission, form: Form) -> Submission:
     """A submission as its sender reads it: for a message sent in XML, each answer, status
     message and reject as Nlets XML; otherwise as the switch keeps them, in legacy text."""
     if form != "xml":
         return submission
     return replace(submission, responses=tuple(
-        replace(view, text=_as_xml(view.text)) for view in submission.responses))
+        replace(view, text=_as_xml(view)) for view in submission.responses))
 
 
-def _as_xml(text: str) -> str:
-    """A delivered message's text as XML; kept as it is if it cannot be read (never lost)."""
+def _as_xml(view: ResponseView) -> str:
+    """A delivered message as XML: its header read back from the text the switch stamped,
+    its body carried as text, and a state's answer elements written from the record the
+    state sent, never from the body. Kept as it is if it cannot be read (never lost)."""
     try:
-        return format_xml(parse(text))
+        return format_answered_xml(parse(view.text), view.answer)
     except Reject:
-        return text
+        return view.text
 
 
 __all__ = ["Switch", "in_form", "new_message_id"]

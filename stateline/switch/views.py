@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from ..protocol import Reject, read_answer
+from ..protocol import Answer
 from .merge import Summary
 
 OUTCOMES = ("released", "partial", "denied", "held", "no-record", "error", "rejected")
@@ -51,6 +51,10 @@ class ResponseView:
     """Arrived after the sender's wait ended: a reviewed answer, or held traffic delivered."""
     photos: tuple[bytes, ...] = ()
     summary: Summary | None = None
+    answer: Answer | None = None
+    """The state's answer as the record it sent, which `fields` show and an XML sender's text
+    carries as elements; None for the switch's own messages and answers kept before
+    records were."""
 
     def to_json(self) -> dict[str, object]:
         shape: dict[str, object] = {
@@ -79,13 +83,11 @@ class Submission:
                 "responses": [view.to_json() for view in self.responses]}
 
 
-def fields_of(body: str | None) -> tuple[FieldView, ...]:
-    """The data fields of a state's response body; none for any other text."""
-    if not body:
-        return ()
-    try:
-        answer = read_answer(body)
-    except Reject:
+def fields_from(answer: Answer | None) -> tuple[FieldView, ...]:
+    """The data fields of a state's answer record, withheld elements marked. None (the
+    switch's own messages, and answers kept before answers travelled as records) shows no
+    fields: the switch never reads them out of a response text."""
+    if answer is None:
         return ()
     found: list[FieldView] = []
     for number, record in enumerate(answer.records, 1):

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from ..datadir import DataDir
 from ..gateway.outbox import Late, Outbox
 from ..gateway.worker import GatewayClosed, GatewayThread
-from .base import Envelope, LateHandler, Reply, StateUnavailable, refused
+from .base import Envelope, LateHandler, Reply, StateUnavailable, refused, reply_of
 
 log = logging.getLogger("stateline.transport")
 
@@ -65,11 +65,10 @@ class InProcessTransport:
         thread = await self._thread(envelope.state)
         try:
             result = await thread.answer(envelope.message, envelope.message_id,
-                                         envelope.multi_state)
+                                         envelope.multi_state, envelope.again)
         except GatewayClosed as error:
             raise StateUnavailable(str(error)) from None
-        return Reply(envelope.message_id, envelope.state, result.response, result.outcome,
-                     result.reference, result.photos)
+        return reply_of(envelope.message_id, envelope.state, result)
 
     def on_late(self, handler: LateHandler) -> None:
         self._handler = handler
@@ -146,6 +145,4 @@ class InProcessTransport:
 
 
 def _late_reply(late: Late) -> Reply:
-    result = late.result
-    return Reply(late.message_id, late.state, result.response, result.outcome,
-                 result.reference, result.photos, late=True)
+    return reply_of(late.message_id, late.state, late.result, late=True)

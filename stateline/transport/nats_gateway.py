@@ -27,6 +27,7 @@ from .base import (
     TransportError,
     envelope_from_json,
     refused,
+    reply_of,
     reply_to_json,
 )
 from .nats import (
@@ -51,9 +52,7 @@ class _Refused(Exception):
 
 
 def late_reply(late: Late) -> Reply:
-    result = late.result
-    return Reply(late.message_id, late.state, result.response, result.outcome,
-                 result.reference, result.photos, late=True)
+    return reply_of(late.message_id, late.state, late.result, late=True)
 
 
 def late_id(late: Late) -> str:
@@ -182,12 +181,11 @@ class NatsGateway:
     async def _answered(self, envelope: Envelope) -> bytes:
         try:
             result = await self.worker.answer(envelope.message, envelope.message_id,
-                                              envelope.multi_state)
+                                              envelope.multi_state, envelope.again)
         except GatewayClosed:
             raise _Refused(UNAVAILABLE) from None
         except Exception as error:  # nothing was committed, so nothing is released
             log.exception("%s could not answer %s", self.state, envelope.message_id)
             raise _Refused(f"{type(error).__name__}: {error}"[:ERROR_TEXT_LIMIT]) from None
         self.answered += 1
-        return reply_to_json(Reply(envelope.message_id, self.state, result.response,
-                                   result.outcome, result.reference, result.photos))
+        return reply_to_json(reply_of(envelope.message_id, self.state, result))

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Literal, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Path, Query, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..datadir import DataDir
 from ..gateway.http import content_kind, read_body
 from ..protocol import Form, Reject, parse, parse_xml
-from ..switch import AuthenticationError, Service, Switch, SwitchError, UnknownMessage
+from ..switch import AuthenticationError, Service, SwitchConfig, SwitchError, UnknownMessage
+from ..switch.credentials import CredentialBook
 from ..switch.views import Submission
-from ..transport.inprocess import InProcessTransport
 from .refusals import (
     ErrorBody,
     NotFound,
@@ -61,12 +63,47 @@ _REFUSALS = {
 }
 
 
+class _Status(Protocol):
+    def current(self) -> Mapping[str, Service]: ...
+
+
+class _Stores(Protocol):
+    @property
+    def credentials(self) -> CredentialBook: ...
+    @property
+    def status(self) -> _Status: ...
+
+
+@runtime_checkable
+class _Gateways(Protocol):
+    def running(self, state: str) -> bool: ...
+
+
+class SwitchFront(Protocol):
+    """What the API needs of a switch: the `Switch` itself, with its gateways in this process,
+    or the web front's handle on a switch in a process of its own."""
+
+    data: DataDir
+    config: SwitchConfig
+
+    @property
+    def stores(self) -> _Stores: ...
+    @property
+    def transport(self) -> object: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def submit(self, raw: str, token: str, *, form: Form = "text",
+                     wait: float | None = None) -> Submission: ...
+    async def show(self, message_id: str, token: str | None = None, *,
+                   form: Form = "text") -> Submission: ...
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, object]]:
     return {status: {"model": ErrorBody, "description": _REFUSALS[status]}
             for status in statuses}
 
 
-def api_router(switch: Switch) -> APIRouter:
+def api_router(switch: SwitchFront) -> APIRouter:
     """POST /api/messages, GET /api/messages/{message_id}, GET /api/health over `switch`."""
     router = APIRouter(prefix="/api", tags=["messages"])
 
@@ -117,7 +154,7 @@ def api_router(switch: Switch) -> APIRouter:
         token = _authenticated(switch, authorization)
         _documented_only(request)
         try:
-            submission = switch.submission(message_id, token, form=form)
+            submission = await switch.show(message_id, token, form=form)
         except (AuthenticationError, UnknownMessage):
             raise NotFound(f"no message {message_id!r} was sent with this credential") from None
         except SwitchError as error:
@@ -135,8 +172,7 @@ def api_router(switch: Switch) -> APIRouter:
             raise Unavailable(str(error)) from None
         members = sorted(switch.config.members(switch.data))
         here = switch.transport
-        running = [s for s in members
-                   if isinstance(here, InProcessTransport) and here.running(s)]
+        running = [s for s in members if isinstance(here, _Gateways) and here.running(s)]
         return HealthShape(status="ok",
                            states={s: down.get(s, Service.IN).value for s in members},
                            gateways=running)
@@ -144,7 +180,7 @@ def api_router(switch: Switch) -> APIRouter:
     return router
 
 
-def _authenticated(switch: Switch, given: HTTPAuthorizationCredentials | None) -> str:
+def _authenticated(switch: SwitchFront, given: HTTPAuthorizationCredentials | None) -> str:
     """The bearer token, once the switch holds it in force; refused attempts are logged."""
     try:
         book = switch.stores.credentials
@@ -202,4 +238,4 @@ async def _body(request: Request, limit: int = BODY_LIMIT) -> str:
     return await read_body(request, limit)
 
 
-__all__ = ["BEARER", "BODY_LIMIT", "LONGEST_WAIT", "api_router"]
+__all__ = ["BEARER", "BODY_LIMIT", "LONGEST_WAIT", "SwitchFront", "api_router"]

@@ -6,7 +6,7 @@ not started yet; `stateline serve` starts it first, to report a gateway that wil
 before it listens) and starts the switch; on shutdown it closes the switch, which finishes
 deliveries in flight and stops the gateways, each signing a tree head over what it logged.
 At start every state's log signs what a crash left unsigned (the dashboard's own writes sign as
-they are made). `GET /metrics` gives each witness's lag in Prometheus text.
+they are made). `/metrics`, `/healthz` and `/readyz` are for operators (`web.operations`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..audit import sign_tails
-from ..audit.witnessing import state_metrics
 from ..datadir import DataDir
+from ..operations import readiness
 from ..switch import Switch
 from ..transport.inprocess import InProcessTransport
 from . import refusals
-from .api import api_router
+from .api import SwitchFront, api_router
+from .operations import operations_router
 
 log = logging.getLogger("stateline.web")
 
@@ -37,12 +37,22 @@ switch token and get the states' answers back; answers that come later are polle
 Every error answers `{"error": {"code", "text"}}`."""
 
 
-def create_app(data: DataDir, switch: Switch, *, dashboard: bool = True) -> FastAPI:
+def create_app(data: DataDir, switch: Switch | SwitchFront, *,
+               dashboard: bool = True, ready: readiness.Ready | None = None) -> FastAPI:
     """The API over `switch` (not started yet: the app starts and closes it), with the
-    dashboard mounted unless `dashboard` is False or it is not installed."""
+    dashboard mounted unless `dashboard` is False or it is not installed. The switch is in
+    this process with its gateways, or in a process of its own (`SwitchFront`). /readyz
+    asks `ready` (default: `readiness.default`)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not isinstance(switch, Switch):  # the switch and gateways run elsewhere
+            await switch.start()
+            try:
+                yield
+            finally:
+                await switch.close()
+            return
         transport = switch.transport
         try:
             if isinstance(transport, InProcessTransport) and not any(
@@ -63,12 +73,8 @@ def create_app(data: DataDir, switch: Switch, *, dashboard: bool = True) -> Fast
                   redoc_url=None)
     refusals.install(app)
     app.include_router(api_router(switch))
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        """How far each witness lags behind each state's latest signed head (Prometheus)."""
-        text = await run_in_threadpool(state_metrics, data, data.states())
-        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+    app.include_router(operations_router(data, ready or readiness.default(
+        data, switch if isinstance(switch, Switch) else None)))
 
     app.state.dashboard = dashboard and _mount_dashboard(app, data)
     return app

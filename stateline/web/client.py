@@ -47,13 +47,15 @@ def serve_file(data: DataDir) -> Path:
     return data.root / SERVE_FILE
 
 
-def record(data: DataDir, url: str, pid: int) -> None:
-    """Write DIR/serve.json for this server (atomically: a reader never sees half of it)."""
+def record(data: DataDir, url: str, pid: int, run: Path | None = None) -> None:
+    """Write DIR/serve.json for this server (atomically: a reader never sees half of it),
+    with its run folder (the roles' sockets and `roles.json`) when it supervises processes."""
     path = serve_file(data)
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps({
         "url": url, "pid": pid, "openapi": f"{url}/openapi.json",
-        "started": datetime.now(UTC).isoformat(timespec="seconds")}, indent=1))
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        **({"run": str(run)} if run is not None else {})}, indent=1))
     os.replace(temporary, path)
 
 

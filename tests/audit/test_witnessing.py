@@ -20,12 +20,9 @@ from stateline.audit import EntryKind, audit_db, log_keys, open_state_log, read_
 from stateline.audit.checkpoint import verifier_key
 from stateline.audit.note import COSIGNATURE, Signer, parse_vkey, verified_by
 from stateline.audit.witnessing import (
-    Lag,
-    Witness,
     Witnessing,
     configured_witnesses,
     lags,
-    metrics,
 )
 from stateline.commands import audit
 from stateline.datadir import ConfigFileError, DataDir
@@ -59,24 +56,6 @@ def test_a_witness_setting_that_cannot_be_used_is_refused(tmp_path: Path, config
     data.config("WA").write_text(config.replace("{v}", A_VKEY))
     with pytest.raises(ConfigFileError, match=re.escape(message)):
         configured_witnesses(data, "WA")
-
-
-def test_lags_are_prometheus_gauges() -> None:
-    witness = Witness("http://w", parse_vkey(A_VKEY))
-    text = metrics([("WA", Lag(witness, 120, 100, 1_800_000_000, 12.5)),
-                    ("OR", Lag(witness, 7, None, None, 0.0))])
-    assert text.splitlines() == [
-        "# HELP stateline_witness_lag_entries Entries the log has signed that the witness has "
-        "not cosigned.",
-        "# TYPE stateline_witness_lag_entries gauge",
-        'stateline_witness_lag_entries{state="WA",witness="a.example"} 20',
-        'stateline_witness_lag_entries{state="OR",witness="a.example"} 7',
-        "# HELP stateline_witness_lag_seconds Seconds the oldest head the witness has not "
-        "cosigned has waited.",
-        "# TYPE stateline_witness_lag_seconds gauge",
-        'stateline_witness_lag_seconds{state="WA",witness="a.example"} 12.5',
-        'stateline_witness_lag_seconds{state="OR",witness="a.example"} 0',
-    ]
 
 
 @pytest.fixture

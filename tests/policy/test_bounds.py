@@ -12,7 +12,7 @@ import pytest
 
 from stateline.datadir import DataDir
 from stateline.policy import PolicyError, compile_policies
-from stateline.policy.source import MAX_DEPTH, MAX_SIZE
+from stateline.policy.source import MAX_DEPTH, MAX_REASON, MAX_SIZE
 from stateline.policy.store import current_text
 
 HEAD = '@id("deep")\n@reason("Nested too deep.")\n'
@@ -71,6 +71,17 @@ def test_a_text_past_the_size_limit_is_refused_with_the_line_it_crosses_on() -> 
     [problem] = caught.value.problems
     assert f"{MAX_SIZE:,} characters" in problem.message
     assert problem.line == text.count("\n", 0, MAX_SIZE) + 1
+
+
+def test_a_reason_past_its_limit_is_refused_and_one_at_the_limit_compiles() -> None:
+    def policy(reason: str) -> str:
+        return f'@id("long")\n@reason("{reason}")\npermit (principal, action, resource);\n'
+
+    compile_policies(policy("x" * MAX_REASON))
+    with pytest.raises(PolicyError) as caught:
+        compile_policies(policy("x" * (MAX_REASON + 1)))
+    [problem] = caught.value.problems
+    assert f"the limit is {MAX_REASON}" in problem.message and problem.line == 1
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
