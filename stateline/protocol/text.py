@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from .errors import Reject, RejectCode, require_utf8
 from .model import TRAILING, Message, OutputHeader, Stamp
@@ -66,7 +67,14 @@ def format_text(message: Message) -> str:
 
 
 def format_stamp(stamp: Stamp) -> str:
-    return f"{stamp.at.strftime(_STAMP_TIME)} {stamp.counter:05d}"
+    return f"{_stamp_time(stamp.at)} {stamp.counter:05d}"
+
+
+@lru_cache(maxsize=64)
+def _stamp_time(at: datetime) -> str:
+    """A stamp's time as written: stamps keep the minute, so a busy switch writes the same
+    few times over and over (four stamps a query)."""
+    return at.strftime(_STAMP_TIME)
 
 
 def _clean(raw: str) -> str:

@@ -152,14 +152,17 @@ class Store:
             if not group.closed and self.db.in_transaction:
                 self.db.execute("COMMIT")
             waiting, group.waiting = group.waiting, []
+        here = running_loop()
         for future in waiting:
-            if not future.done():
+            if future.get_loop() is here:
+                _settle(future)
+            elif not future.done():  # committed from another thread: wake the loop
                 future.get_loop().call_soon_threadsafe(_settle, future)
 
     async def committed(self) -> None:
-        """Wait until what this store has written so far is committed."""
+        """Wait until what this store has written (or kept to write) so far is committed."""
         with self.lock:
-            if not self.db.in_transaction:
+            if not self.db.in_transaction and not self.unwritten():
                 return
             future = asyncio.get_running_loop().create_future()
             self._shared.waiting.append(future)
@@ -167,6 +170,11 @@ class Store:
                 self._shared.scheduled = True
                 future.get_loop().call_soon(self.commit)
         await future
+
+    def unwritten(self) -> bool:
+        """Whether rows are kept in memory to be written by the next `commit` (a store that
+        groups its rows so says)."""
+        return False
 
     def version(self) -> tuple[int, int]:
         """Changes when anyone (this connection or another) has written since: for caches

@@ -89,13 +89,14 @@ class Courier:
             log.warning("%s reply to %s unreadable: %s", reply.state, reply.message_id, reject)
             self._failed(reply.message_id, reply.state, requester, late)
             return
-        stores.traffic.add([outgoing(reply.message_id, delivered, requester)])
         if not stores.submissions.known(reply.message_id):
+            stores.traffic.add([outgoing(reply.message_id, delivered, requester)])
             log.warning("answer from %s for unknown message %s", reply.state, reply.message_id)
             return
         sent = Sent(reply.state, delivered, outcome, reply.reference, late or reply.late,
                     reply.photos, answer=answer)
-        stores.submissions.respond(reply.message_id, sent, outcome)
+        text = stores.submissions.respond(reply.message_id, sent, outcome)
+        stores.traffic.add([outgoing(reply.message_id, delivered, requester, text)])
 
     async def late_reply(self, reply: Reply) -> None:
         """A reviewed answer, long after the first: it goes to whoever asked, once, and is
@@ -136,9 +137,9 @@ class Courier:
                      summary: bool = False) -> None:
         header = self.stores.lines.header(received, sender)
         message = Message(key, SWITCH_ORI, (), None, body=body, header=header)
-        self.stores.submissions.respond(
+        text = self.stores.submissions.respond(
             message_id, Sent(state, message, outcome, late=late, summary=summary), leg)
-        self.stores.traffic.add([outgoing(message_id, message, sender)])
+        self.stores.traffic.add([outgoing(message_id, message, sender, text)])
 
     def _envelope(self, message_id: str, routed: Message, received: Stamp, *,
                   again: bool = False) -> Envelope:

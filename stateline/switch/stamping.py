@@ -10,6 +10,8 @@ the last block (a gap of up to `BLOCK` on each line, never a repeat)."""
 
 from __future__ import annotations
 
+import functools
+import time
 from datetime import UTC, datetime
 
 from ..datadir import DataDir
@@ -53,11 +55,11 @@ class Lines(Store):
 
     def received(self, ori: str, at: datetime | None = None) -> Stamp:
         """The stamp for a message the switch takes in from this line."""
-        return Stamp(at or now(), self._next(ori, "received"))
+        return Stamp(at or this_minute(), self._next(ori, "received"))
 
     def header(self, received: Stamp, receiving_ori: str) -> OutputHeader:
         """The header for a message sent now to `receiving_ori`."""
-        return OutputHeader(received, Stamp(now(), self._next(receiving_ori, "sent")),
+        return OutputHeader(received, Stamp(this_minute(), self._next(receiving_ori, "sent")),
                             receiving_ori)
 
     def close(self) -> None:
@@ -96,6 +98,17 @@ def _step(counter: int, count: int) -> int:
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def this_minute() -> datetime:
+    """Now to the minute, all a stamp keeps (UTC, no zone): made once a minute, not per
+    stamp."""
+    return _minute(int(time.time() // 60))
+
+
+@functools.lru_cache(maxsize=2)
+def _minute(number: int) -> datetime:
+    return datetime.fromtimestamp(number * 60, UTC).replace(tzinfo=None)
 
 
 def stamped(message: Message, header: OutputHeader, key: str | None = None) -> Message:

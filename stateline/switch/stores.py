@@ -15,6 +15,7 @@ from ..directory.store import Directory, NoNation
 from .credentials import CredentialBook
 from .errors import SwitchError
 from .holds import HoldStore, SqliteHolds
+from .senders import Senders
 from .stamping import Lines
 from .status import StatusBoard
 from .submissions import SubmissionStore
@@ -22,13 +23,15 @@ from .traffic import TrafficLog
 
 
 class Stores:
-    """Directory, credentials, status, line counters, submissions, traffic and holds."""
+    """Directory (and its senders' entries), credentials, status, line counters, submissions,
+    traffic and holds."""
 
     def __init__(self, data: DataDir, holds: HoldStore | None) -> None:
         try:
             self.directory = Directory.open(data, create=False)
         except NoNation as error:
             raise SwitchError(str(error)) from None
+        self.senders = Senders(self.directory)
         self.submissions = SubmissionStore(data)
         grouped = self.submissions
         self.credentials = CredentialBook(data, before=grouped)

@@ -1,11 +1,18 @@
 """What each sender sent and what came back, in DIR/switch.db, so answers that arrive late
 (reviewed requests, held traffic delivered when a state returns) can be read after a restart.
 A state's answer is kept as its text and as the record it sent (JSON), and the sender is shown
-its fields from the record: the switch never parses an answer."""
+its fields from the record: the switch never parses an answer.
+
+While its sender waits, a submission opened here is also kept in memory exactly as its rows
+were written, so the answer the sender gets is built without reading them back. Memory gives
+way to the database when a row of it could not be written, or when another switch has added
+an answer to it: checked when switch.db's data_version (read once per turn of the loop) shows
+that another connection has written, so such an answer counts from the next turn."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import sqlite3
@@ -58,7 +65,10 @@ CREATE INDEX IF NOT EXISTS response_message ON response (message_id, id);
 """
 
 RECENT = 10_000
-"""How many headers of submissions opened here are kept in memory."""
+"""How many headers (and submissions still waited on) opened here are kept in memory."""
+
+CHECKED = 500
+"""Submissions in memory checked against switch.db in one statement."""
 
 log = logging.getLogger("stateline.switch")
 
@@ -104,6 +114,8 @@ class SubmissionStore(Store):
         self._with_answer_column()
         self._headers: dict[str, Header] = {}
         """Headers of the submissions opened here lately: they never change once written."""
+        self._live: dict[str, _Live] = {}
+        """Submissions opened here whose senders still wait, as their rows were written."""
         self._waiting = _Rows()
 
     def _with_answer_column(self) -> None:
@@ -126,69 +138,137 @@ class SubmissionStore(Store):
             raise SwitchError(f"cannot use {self.path}: {error}") from None
 
     def open(self, header: Header, legs: Sequence[tuple[str, str]]) -> None:
+        """Keep a new submission and its legs; its sender's answer is built from memory until
+        `forget` (see the module's docstring)."""
         if len(self._headers) >= RECENT:
             self._headers.clear()
+        if len(self._live) >= RECENT:
+            self._live.clear()
         with self.lock:
             self._waiting.submissions.append(
                 (header.message_id, _now(), header.sender, header.credential, header.key,
                  int(header.accepted), int(header.fan_out), header.wait))
-            self._waiting.legs += [(header.message_id, n, state, status)
-                                   for n, (state, status) in enumerate(legs)]
+            self._waiting.open(header.message_id, legs)
             self._headers[header.message_id] = header
+            self._live[header.message_id] = _Live(header, self.version()[0], dict(legs), [])
             self._written()
 
-    def respond(self, message_id: str, sent: Sent, leg_status: str | None = None) -> None:
-        """Keep a message sent back, and the state's new leg status, in one transaction."""
+    def respond(self, message_id: str, sent: Sent, leg_status: str | None = None) -> str:
+        """Keep a message sent back, and the state's new leg status, in one transaction; its
+        text as kept (the traffic log takes the same)."""
         photos = json.dumps([base64.b64encode(p).decode("ascii") for p in sent.photos]) \
             if sent.photos else "[]"
         answer = None if sent.answer is None else \
             json.dumps(answer_to_json(sent.answer), separators=(",", ":"))
+        text = format_text(sent.message)
         with self.lock:
             self._waiting.responses.append(
-                (message_id, _now(), sent.state, sent.message.key, sent.outcome,
-                 format_text(sent.message), sent.message.body, sent.reference, int(sent.late),
-                 photos, int(sent.summary), answer))
+                (message_id, _now(), sent.state, sent.message.key, sent.outcome, text,
+                 sent.message.body, sent.reference, int(sent.late), photos,
+                 int(sent.summary), answer))
             if leg_status is not None:
-                self._waiting.statuses.append((leg_status, message_id, sent.state))
+                self._waiting.status(message_id, sent.state, leg_status)
+            live = self._live.get(message_id)
+            if live is not None:
+                live.sent.append((sent, text))
+                if leg_status is not None and sent.state in live.legs:
+                    live.legs[sent.state] = leg_status
             self._written()
+        return text
+
+    def forget(self, message_id: str) -> None:
+        """The sender has its answer: what comes later is read from the database."""
+        self._live.pop(message_id, None)
 
     def commit(self) -> None:
-        self.write()
-        super().commit()
+        """Write the rows kept, then commit; waiters are woken even when the write fails
+        (their submissions are then read back from what was written)."""
+        try:
+            self.write()
+        finally:
+            super().commit()
 
-    async def committed(self) -> None:
-        self.write()
-        await super().committed()
+    def unwritten(self) -> bool:
+        return not self._waiting.empty
 
     def write(self) -> None:
         """Write the rows kept since the last write, in one transaction with any others of
-        this turn: a fan-out's fifty answers cost four statements, not two hundred. A row
-        that cannot be written costs only itself (Store.write_batches)."""
+        this turn: a turn's answers (a fan-out's fifty, or many senders' one each) cost four
+        statements, not four each. A row that cannot be written costs only itself
+        (Store.write_batches)."""
         with self.lock:
             rows = self._waiting
             if rows.empty or self._shared.closed:
                 return
             self._waiting = _Rows()
-            self.write_batches((
-                ("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.submissions),
-                ("INSERT INTO leg VALUES (?, ?, ?, ?)", rows.legs),
-                ("INSERT INTO response (message_id, time, state, key, outcome, text, body,"
-                 " reference, late, photos, summary, answer)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 rows.responses),
-                ("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
-                 rows.statuses),
-            ))
+            try:
+                dropped = self._write(rows)
+            except BaseException:
+                self._unlive(rows)
+                raise
+            if dropped:
+                self._unlive(rows)
+
+    def _write(self, rows: _Rows) -> int:
+        return self.write_batches((
+            ("INSERT INTO submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.submissions),
+            ("INSERT INTO leg VALUES (?, ?, ?, ?)", rows.legs),
+            ("INSERT INTO response (message_id, time, state, key, outcome, text, body,"
+             " reference, late, photos, summary, answer)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             rows.responses),
+            ("UPDATE leg SET status = ? WHERE message_id = ? AND state = ?",
+             rows.statuses),
+        ))
+
+    def _unlive(self, rows: _Rows) -> None:
+        """Rows not (all) written: their submissions are read from the database from now on,
+        so no sender is shown a row that is not there."""
+        for message_id in {*(row[0] for row in rows.submissions),
+                           *(row[0] for row in rows.legs),
+                           *(row[0] for row in rows.responses),
+                           *(row[1] for row in rows.statuses)}:
+            self._live.pop(message_id, None)
+
+    def _kept(self, message_id: str) -> _Live | None:
+        """The submission in memory, while it holds every row of it in switch.db: checked
+        again only after another connection has written (every one in memory at once)."""
+        live = self._live.get(message_id)
+        if live is None:
+            return None
+        version = self.version()[0]
+        if live.version != version:
+            self._recheck(version)
+        return self._live.get(message_id)
+
+    def _recheck(self, version: int) -> None:
+        """Keep in memory only the submissions that another switch has added no answer to:
+        one count of responses per submission, in one statement per `CHECKED` of them."""
+        with self.lock:
+            self.write()
+            live = [(message_id, kept) for message_id, kept in self._live.items()
+                    if kept.version != version]
+            for start in range(0, len(live), CHECKED):
+                some = dict(live[start:start + CHECKED])
+                counts = dict(self.db.execute(
+                    "SELECT message_id, count(*) FROM response WHERE message_id IN"
+                    f" ({', '.join('?' * len(some))}) GROUP BY message_id",
+                    tuple(some)).fetchall())
+                for message_id, kept in some.items():
+                    if counts.get(message_id, 0) == len(kept.sent):
+                        kept.version = version
+                    else:
+                        self._live.pop(message_id, None)
 
     def _written(self) -> None:
-        """Rows kept: written at once without a running loop, else on the loop's next turn
-        (or before anything reads them back)."""
+        """Rows kept: written at once without a running loop, else by the commit on the
+        loop's next turn (or before anything reads them back)."""
         loop = running_loop()
         if loop is None:
             self.write()
-        elif not self._waiting.scheduled:
-            self._waiting.scheduled = True
-            loop.call_soon(self.write)
+        elif not self._shared.scheduled:
+            self._shared.scheduled = True
+            loop.call_soon(self.commit)
 
     def known(self, message_id: str) -> bool:
         if message_id in self._headers:
@@ -225,6 +305,10 @@ class SubmissionStore(Store):
         return Header(id_, sender, credential, key, bool(accepted), bool(fan_out), wait)
 
     def legs(self, message_id: str) -> list[tuple[str, str]]:
+        with self.lock:
+            live = self._kept(message_id)
+            if live is not None:
+                return list(live.legs.items())
         self.write()
         with self.lock:
             rows = self.db.execute("SELECT state, status FROM leg WHERE message_id = ?"
@@ -234,6 +318,10 @@ class SubmissionStore(Store):
     def view(self, message_id: str) -> Submission:
         """The submission as it stands: a fan-out's summary reflects every answer so far, and
         its no-record answers are left to the summary (as Nlets drops NO HIT answers)."""
+        with self.lock:  # the HTTP API may read while the loop keeps an answer
+            live = self._kept(message_id)
+            if live is not None:
+                return live.view()
         head = self.header(message_id)
         legs = self.legs(message_id)
         self.write()
@@ -244,17 +332,42 @@ class SubmissionStore(Store):
                 (message_id,)).fetchall()
         views = []
         for state, key, outcome, text, reference, late, photos, is_summary, kept in rows:
-            if head.fan_out and outcome == "no-record" and not is_summary:
-                continue
-            answer = _answer(message_id, kept)
-            view = ResponseView(key, state, outcome, fields_from(answer), text, reference,
-                                bool(late), tuple(base64.b64decode(p) for p in json.loads(photos)),
-                                answer=answer)
             if is_summary:
-                view = _current_summary(view, head, legs)
-            views.append(view)
-        pending = tuple(state for state, status in legs if status in OWING)
-        return Submission(message_id, head.accepted, tuple(views), pending)
+                views.append(_current_summary(key, state, _read(text), text, head, legs))
+            elif _shown(head, outcome):
+                answer = _answer(message_id, kept)
+                views.append(ResponseView(
+                    key, state, outcome, fields_from(answer), text, reference, bool(late),
+                    tuple(base64.b64decode(p) for p in json.loads(photos)), answer=answer))
+        return Submission(message_id, head.accepted, tuple(views), _pending(legs))
+
+
+@dataclass(slots=True)
+class _Live:
+    """A submission opened here while its sender waits: its header, legs and responses
+    exactly as its rows were written."""
+
+    head: Header
+    version: int
+    """switch.db's data_version when its rows were last known to be all of them: another
+    connection (another switch) may add a late answer to them."""
+    legs: dict[str, str]
+    sent: list[tuple[Sent, str]]
+    """Each response with its text as kept, in the order they were kept."""
+
+    def view(self) -> Submission:
+        """What `SubmissionStore.view` reads back from the rows, built from memory."""
+        head, legs = self.head, list(self.legs.items())
+        views = []
+        for sent, text in sorted(self.sent, key=lambda kept: not kept[0].summary):
+            key = sent.message.key
+            if sent.summary:
+                views.append(_current_summary(key, sent.state, sent.message, text, head, legs))
+            elif _shown(head, sent.outcome):
+                views.append(ResponseView(key, sent.state, sent.outcome,
+                                          fields_from(sent.answer), text, sent.reference,
+                                          sent.late, tuple(sent.photos), answer=sent.answer))
+        return Submission(head.message_id, head.accepted, tuple(views), _pending(legs))
 
 
 @dataclass(slots=True)
@@ -267,11 +380,27 @@ class _Rows:
     responses: list[tuple[str, str, str, str, str, str, str | None, str | None, int, str,
                           int, str | None]] = field(default_factory=list)
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
-    scheduled: bool = False
+    places: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Where each leg's row is in `legs`, by (message id, state)."""
 
     @property
     def empty(self) -> bool:
         return not (self.submissions or self.legs or self.responses or self.statuses)
+
+    def open(self, message_id: str, legs: Sequence[tuple[str, str]]) -> None:
+        for n, (state, status) in enumerate(legs):
+            self.places.setdefault((message_id, state), len(self.legs))
+            self.legs.append((message_id, n, state, status))
+
+    def status(self, message_id: str, state: str, status: str) -> None:
+        """A leg's new status: written with its row when that is still to be written (a
+        state that answers within the turn it was sent), else as an update after it."""
+        place = self.places.get((message_id, state))
+        if place is None:
+            self.statuses.append((status, message_id, state))
+            return
+        _, n, _, _ = self.legs[place]
+        self.legs[place] = (message_id, n, state, status)
 
 
 def summary_body(head: Header, legs: Sequence[tuple[str, str]]) -> tuple[str, str]:
@@ -280,18 +409,33 @@ def summary_body(head: Header, legs: Sequence[tuple[str, str]]) -> tuple[str, st
     return summary_text(summary, head.wait), summary.outcome
 
 
-def _current_summary(view: ResponseView, head: Header,
+def _shown(head: Header, outcome: str) -> bool:
+    """Whether a state's answer is shown: a fan-out leaves no-record answers to its summary."""
+    return not (head.fan_out and outcome == "no-record")
+
+
+def _pending(legs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(state for state, status in legs if status in OWING)
+
+
+def _current_summary(key: str, state: str, sent: Message | None, text: str, head: Header,
                      legs: Sequence[tuple[str, str]]) -> ResponseView:
+    """The summary as the legs stand now, in the header it was sent with (its text as kept
+    when `sent`, read back from that text, is None)."""
     summary = summarize(head.key, legs)
-    text = view.text
+    if sent is not None:
+        with contextlib.suppress(Reject):
+            text = format_text(Message(sent.key, sent.sender, (), sent.control,
+                                       body=summary_text(summary, head.wait),
+                                       header=sent.header))
+    return ResponseView(key, state, summary.outcome, (), text, None, False, (), summary)
+
+
+def _read(text: str) -> Message | None:
     try:
-        sent = parse(view.text)
-        text = format_text(Message(sent.key, sent.sender, (), sent.control,
-                                   body=summary_text(summary, head.wait), header=sent.header))
+        return parse(text)
     except Reject:
-        pass
-    return ResponseView(view.key, view.state, summary.outcome, (), text, None, False, (),
-                        summary)
+        return None
 
 
 def _answer(message_id: str, kept: str | None) -> Answer | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -50,7 +51,13 @@ PURGE_EVERY_SECONDS = 3600.0
 
 
 def new_message_id() -> str:
-    return f"M{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5).upper()}"
+    return f"M{_date(int(time.time() // 86_400))}-{secrets.token_hex(5).upper()}"
+
+
+@functools.lru_cache(maxsize=2)
+def _date(day: int) -> str:
+    """Day `day` since 1970-01-01 (UTC) as YYYYMMDD: written once a day, not per message."""
+    return f"{datetime.fromtimestamp(day * 86_400, UTC):%Y%m%d}"
 
 
 class Switch:
@@ -136,7 +143,7 @@ class Switch:
         wait = self.config.wait_seconds if wait is None else max(0.0, wait)
         try:
             message = READERS[form](raw)
-            admit(message, credential.ori, stores.directory.get(message.sender))
+            admit(message, credential.ori, stores.senders.get(credential.ori))
             plan = route(message, self._network())
         except Impersonation as refused:
             stores.credentials.refuse(refused.detail[0], credential, claimed)
@@ -203,15 +210,27 @@ class Switch:
         answer = reject_message(reject, stores.lines.header(received, credential.ori))
         stores.submissions.open(Header(message_id, credential.ori, credential.id,
                                        reject.key or "", False, False, 0.0), [])
-        stores.submissions.respond(message_id, Sent("NL", answer, "rejected"))
+        text = stores.submissions.respond(message_id, Sent("NL", answer, "rejected"))
         stores.traffic.add([entry(IN, message_id, writable(raw), reject.key, claimed or "",
                                   "NL"),
-                            outgoing(message_id, answer, credential.ori)])
-        return stores.submissions.view(message_id)
+                            outgoing(message_id, answer, credential.ori, text)])
+        try:
+            return stores.submissions.view(message_id)
+        finally:
+            stores.submissions.forget(message_id)
 
     async def _accept(self, message_id: str, credential: Credential, raw: str,
                       message: Message, plan: Plan, received: Stamp,
                       wait: float) -> Submission:
+        try:
+            return await self._forward(message_id, credential, raw, message, plan, received,
+                                       wait)
+        finally:
+            self.stores.submissions.forget(message_id)
+
+    async def _forward(self, message_id: str, credential: Credential, raw: str,
+                       message: Message, plan: Plan, received: Stamp,
+                       wait: float) -> Submission:
         stores, courier = self.stores, self.courier
         waiting = await stores.holds.counts()
         actions = [(leg.state, Action.HOLD if leg.action is Action.DELIVER and
@@ -232,8 +251,7 @@ class Switch:
                 await stores.holds.put(message_id, state, routed, received)
             courier.status_message(message_id, message.sender, state, action, received,
                                    plan.key)
-        if deliveries and wait > 0:
-            await asyncio.wait(deliveries, timeout=wait)
+        await _all_done(deliveries, wait)
         self._returning(message_id, deliveries)
         if plan.fan_out:
             courier.summarize(message_id, message, received)
@@ -300,6 +318,37 @@ class Switch:
             await work
         except Exception:
             log.exception("delivering held traffic failed")
+
+
+async def _all_done(tasks: list[asyncio.Task[None]], wait: float) -> None:
+    """Until every task is done or `wait` seconds have passed: asyncio.wait with a timeout,
+    less its bookkeeping (one future and one timer, none when all are done already)."""
+    left = [task for task in tasks if not task.done()]
+    if not left or wait <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    over = loop.create_future()
+    count = len(left)
+
+    def one_done(_: object) -> None:
+        nonlocal count
+        count -= 1
+        if count == 0 and not over.done():
+            over.set_result(None)
+
+    def timed_out() -> None:
+        if not over.done():
+            over.set_result(None)
+
+    for task in left:
+        task.add_done_callback(one_done)
+    timer = loop.call_later(wait, timed_out)
+    try:
+        await over
+    finally:
+        timer.cancel()
+        for task in left:
+            task.remove_done_callback(one_done)
 
 
 def _counted(submission: Submission, destination: str, started: float) -> None:

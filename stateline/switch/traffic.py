@@ -185,10 +185,11 @@ def _values(search: Search) -> dict[str, str]:
 
 
 def _stamp(when: datetime) -> str:
-    """UTC, to the microsecond, in one fixed width so text order is time order."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    """UTC, to the microsecond, in one fixed width so text order is time order (a time
+    without a zone is UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(timespec="microseconds")
 
 
 def entry(direction: str, message_id: str, text: str, key: str, sender: str,
@@ -196,6 +197,8 @@ def entry(direction: str, message_id: str, text: str, key: str, sender: str,
     return Entry(datetime.now(UTC), direction, message_id, key, sender, destination, text)
 
 
-def outgoing(message_id: str, message: Message, destination: str) -> Entry:
-    return entry(OUT, message_id, format_text(message), message.key, message.sender,
-                 destination)
+def outgoing(message_id: str, message: Message, destination: str,
+             text: str | None = None) -> Entry:
+    """A message the switch sent; `text` is the message as already written, if it was."""
+    return entry(OUT, message_id, format_text(message) if text is None else text,
+                 message.key, message.sender, destination)

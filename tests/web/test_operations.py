@@ -22,6 +22,7 @@ from stateline.sim.nation import build_nation
 from stateline.switch import Service, Switch, SwitchConfig
 from stateline.switch.credentials import read_tokens
 from stateline.transport.inprocess import InProcessTransport
+from stateline.web import operations
 from stateline.web.app import create_app
 
 with warnings.catch_warnings():
@@ -57,6 +58,12 @@ class Network:
         return {(s.name, tuple(sorted(s.labels.items()))): s.value
                 for family in text_string_to_metric_families(page.text)
                 for s in family.samples}
+
+
+@pytest.fixture(autouse=True)
+def always_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scrape here reads anew (a served page is kept FRESH_SECONDS otherwise)."""
+    monkeypatch.setattr(operations, "FRESH_SECONDS", 0.0)
 
 
 @contextmanager
@@ -137,3 +144,15 @@ def test_readyz_asks_the_readiness_it_is_given(tmp_path: Path) -> None:
     with TestClient(app) as client:
         got = client.get("/readyz")
     assert (got.status_code, got.json()["problems"]) == (503, ["switch: not up"])
+
+
+def test_a_page_asked_for_again_at_once_is_served_as_it_was(
+        network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No sign-in is needed, and a scrape reads every state's log: asking without end costs
+    one reading a second, not one per request."""
+    monkeypatch.setattr(operations, "FRESH_SECONDS", 3600.0)
+    first = network.client.get("/metrics").text
+    assert network.send("OR").status_code == 200
+    assert network.client.get("/metrics").text == first
+    monkeypatch.setattr(operations, "FRESH_SECONDS", 0.0)
+    assert network.client.get("/metrics").text != first
