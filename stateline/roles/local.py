@@ -15,12 +15,11 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..datadir import DataDir
-from ..gateway.outbox import Late, Outbox
 from ..transport.base import (
     Envelope,
     LateHandler,
@@ -30,14 +29,12 @@ from ..transport.base import (
     envelope_to_json,
     refused,
     reply_from_object,
-    reply_of,
 )
+from ..transport.late import POLL_SECONDS, LateAnswers
 from .frames import FrameError, Outgoing, read_frame
 
 log = logging.getLogger("stateline.roles")
 
-POLL_SECONDS = 0.5
-"""How often each state's outbox is read for late answers."""
 RECONNECT_SECONDS = 0.05
 """How often a lost gateway process is looked for again."""
 
@@ -124,11 +121,9 @@ class LocalTransport:
         self._links = {path: _Link(path, tuple(sorted(states))) for path, states in links.items()}
         self._by_state = {state: self._links[path] for state, path in routes.items()}
         self._numbers = itertools.count(1)
-        self._poll = poll
-        self._late: LateHandler | None = None
+        self._late = LateAnswers(data, self.states, poll)
         self._back: BackHandler | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._outboxes: dict[str, Outbox] = {}
 
     def running(self, state: str) -> bool:
         link = self._by_state.get(state.upper())
@@ -168,26 +163,11 @@ class LocalTransport:
         return await future
 
     def on_late(self, handler: LateHandler) -> None:
-        self._late = handler
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop()
-            self._tasks.append(asyncio.create_task(self._poll_outboxes(), name="outbox-poll"))
+        self._late.hand_to(handler)
 
     async def collect_late(self) -> int:
         """Hand every late answer on file to the handler now; how many went."""
-        handler = self._late
-        if handler is None:
-            return 0
-        handed = 0
-        for state in self.states:
-            outbox = self._outbox(state)
-            if outbox is None:
-                continue
-            for late in outbox.pending():
-                await handler(_late_reply(late))
-                outbox.mark_delivered(late.id)
-                handed += 1
-        return handed
+        return await self._late.collect()
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -197,9 +177,7 @@ class LocalTransport:
                 await task
         self._tasks.clear()
         await asyncio.gather(*(link.close() for link in self._links.values()))
-        for outbox in self._outboxes.values():
-            outbox.close()
-        self._outboxes.clear()
+        await self._late.close()
 
     async def _open(self, link: _Link) -> None:
         async with link.opening:
@@ -228,29 +206,3 @@ class LocalTransport:
                     continue
                 with contextlib.suppress(OSError):
                     await self._open(link)
-
-    def _outbox(self, state: str) -> Outbox | None:
-        if state not in self._outboxes:
-            try:
-                self._outboxes[state] = Outbox(self.data, state)
-            except Exception as error:
-                log.warning("cannot read %s's outbox: %s", state, error)
-                return None
-        return self._outboxes[state]
-
-    async def _poll_outboxes(self) -> None:
-        while True:
-            try:
-                await self.collect_late()
-            except Exception:
-                log.exception("reading late answers failed; trying again")
-            await asyncio.sleep(self._poll)
-
-
-def _late_reply(late: Late) -> Reply:
-    return reply_of(late.message_id, late.state, late.result, late=True)
-
-
-def routes_of(layout: Iterable[tuple[Path, Iterable[str]]]) -> dict[str, Path]:
-    """State → socket, from each gateway process's socket and states."""
-    return {state: path for path, states in layout for state in states}

@@ -9,18 +9,16 @@ after the handler has kept it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 
 from ..datadir import DataDir
-from ..gateway.outbox import Late, Outbox
 from ..gateway.worker import GatewayClosed, GatewayThread
 from .base import Envelope, LateHandler, Reply, StateUnavailable, refused, reply_of
+from .late import POLL_SECONDS, LateAnswers
 
 log = logging.getLogger("stateline.transport")
 
-POLL_SECONDS = 0.5
 
 
 class InProcessTransport:
@@ -32,13 +30,10 @@ class InProcessTransport:
         self.data = data
         self.states = tuple(s.upper() for s in (states if states is not None
                                                 else data.states()))
-        self._lazy, self._poll = lazy, poll
+        self._lazy = lazy
         self._threads: dict[str, GatewayThread] = {}
         self._opening: dict[str, asyncio.Lock] = {}
-        self._outboxes: dict[str, Outbox] = {}
-        self._handler: LateHandler | None = None
-        self._polling: asyncio.Task[None] | None = None
-        self._collecting = asyncio.Lock()
+        self._late = LateAnswers(data, self.states, poll)
 
     def start(self) -> None:
         """Open every state's gateway now; raises what opening one raised."""
@@ -71,41 +66,17 @@ class InProcessTransport:
         return reply_of(envelope.message_id, envelope.state, result)
 
     def on_late(self, handler: LateHandler) -> None:
-        self._handler = handler
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_running_loop()
-            if self._polling is None:
-                self._polling = loop.create_task(self._poll_outboxes(), name="outbox-poll")
+        self._late.hand_to(handler)
 
     async def collect_late(self) -> int:
         """Hand every late answer on file to the handler now; how many went."""
-        handler = self._handler
-        if handler is None:
-            return 0
-        handed = 0
-        async with self._collecting:
-            for state in self.states:
-                outbox = self._outbox(state)
-                if outbox is None:
-                    continue
-                for late in outbox.pending():
-                    await handler(_late_reply(late))
-                    outbox.mark_delivered(late.id)
-                    handed += 1
-        return handed
+        return await self._late.collect()
 
     async def close(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
+        await self._late.close()
         threads = list(self._threads.values())
         self._threads.clear()
         await asyncio.gather(*(asyncio.to_thread(t.stop) for t in threads))
-        for outbox in self._outboxes.values():
-            outbox.close()
-        self._outboxes.clear()
 
     async def _thread(self, state: str) -> GatewayThread:
         thread = self._threads.get(state)
@@ -125,24 +96,3 @@ class InProcessTransport:
         thread = GatewayThread(self.data, state)
         thread.start()
         self._threads[state] = thread
-
-    def _outbox(self, state: str) -> Outbox | None:
-        if state not in self._outboxes:
-            try:
-                self._outboxes[state] = Outbox(self.data, state)
-            except Exception as error:
-                log.warning("cannot read %s's outbox: %s", state, error)
-                return None
-        return self._outboxes[state]
-
-    async def _poll_outboxes(self) -> None:
-        while True:
-            try:
-                await self.collect_late()
-            except Exception:
-                log.exception("reading late answers failed; trying again")
-            await asyncio.sleep(self._poll)
-
-
-def _late_reply(late: Late) -> Reply:
-    return reply_of(late.message_id, late.state, late.result, late=True)

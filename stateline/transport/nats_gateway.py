@@ -23,13 +23,13 @@ from ..gateway.outbox import Late, Outbox
 from ..gateway.worker import GatewayClosed, GatewayThread
 from .base import (
     Envelope,
-    Reply,
     TransportError,
     envelope_from_json,
     refused,
     reply_of,
     reply_to_json,
 )
+from .late import late_reply
 from .nats import (
     ERROR_HEADER,
     MSG_ID,
@@ -49,10 +49,6 @@ ERROR_TEXT_LIMIT = 200
 
 class _Refused(Exception):
     """No answer for this request; the text goes back in the error header."""
-
-
-def late_reply(late: Late) -> Reply:
-    return reply_of(late.message_id, late.state, late.result, late=True)
 
 
 def late_id(late: Late) -> str:

@@ -37,7 +37,8 @@ from stateline.transport.base import (
     reply_of,
     reply_to_json,
 )
-from stateline.transport.inprocess import InProcessTransport, _late_reply
+from stateline.transport.inprocess import InProcessTransport
+from stateline.transport.late import late_reply as _late_reply
 from stateline.transport.nats_gateway import late_reply
 
 ANSWER = Answer("WA", "driver", Outcome.PARTIAL, (Record((
