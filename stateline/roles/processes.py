@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import logs
 from ..datadir import DataDir
-from .status import RUN_ENV, run_dir, standby_mark
+from .status import RUN_ENV, SUPERVISOR_ENV, run_dir, standby_mark
 
 WEB_FILE = "web.json"
 """Where the web front writes the address it listens on, for the supervisor."""
@@ -123,7 +123,8 @@ def _die_with_parent() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:
+        supervisor = os.environ.get(SUPERVISOR_ENV, "")
+        if supervisor.isdigit() and os.getppid() != int(supervisor):  # it died before that
             os.kill(os.getpid(), signal.SIGTERM)
 
 

@@ -14,6 +14,8 @@ RUN_ENV = "STATELINE_RUN_DIR"
 """Where a supervised process finds the run folder (sockets, this file, metrics files)."""
 ROLE_ENV = "STATELINE_ROLE"
 """The role of a supervised process and its states, e.g. `gateway:WA,OR`, `switch`, `web`."""
+SUPERVISOR_ENV = "STATELINE_SUPERVISOR"
+"""The supervisor's pid: a role that finds another parent stops (its supervisor is gone)."""
 FILE = "roles.json"
 
 

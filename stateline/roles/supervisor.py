@@ -29,7 +29,7 @@ from typing import IO
 from ..datadir import DataDir
 from ..operations import metrics
 from .processes import STANDBY_ENV, WEB_FILE
-from .status import ROLE_ENV, RUN_ENV, RoleStatus, standby_mark, write_roles
+from .status import ROLE_ENV, RUN_ENV, SUPERVISOR_ENV, RoleStatus, standby_mark, write_roles
 
 log = logging.getLogger("stateline.roles")
 
@@ -129,7 +129,7 @@ class Supervisor:
         web += [arg for proxy in trusted for arg in ("--trusted-proxy", proxy)]
         self.web = Role("web", "web", (), web)
         self.roles = [*self.gateways, self.switch, self.web]
-        self.env = {**os.environ, RUN_ENV: str(self.run)}
+        self.env = {**os.environ, RUN_ENV: str(self.run), SUPERVISOR_ENV: str(os.getpid())}
         self.stopping = False
         self.on_restart: Callable[[Role], None] | None = None
 
